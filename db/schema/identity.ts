@@ -1,0 +1,107 @@
+
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  boolean,
+} from 'drizzle-orm/pg-core';
+import { tenants } from './tenants.ts';
+
+export type ScimDoc = Record<string, unknown>;
+
+/**
+ * A SCIM user. `doc` holds the resource (core attributes at top level, extensions under their
+ * URN) without id/meta/groups; the columns beside it are projections used for uniqueness,
+ * indexes and fast filters. `user_name_key` = NFKC + lower-case userName.
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    userName: text('user_name').notNull(),
+    userNameKey: text('user_name_key').notNull(),
+    externalId: text('external_id'),
+    active: boolean('active').notNull().default(true),
+    displayName: text('display_name'),
+    doc: jsonb('doc').$type<ScimDoc>().notNull(),
+    version: integer('version').notNull().default(1),
+    source: text('source').notNull().default('scim'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('users_tenant_user_name_key').on(t.tenantId, t.userNameKey),
+    index('users_tenant_external_id_idx').on(t.tenantId, t.externalId),
+    index('users_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+    index('users_tenant_updated_idx').on(t.tenantId, t.updatedAt),
+  ],
+);
+
+/** A SCIM group; membership lives in group_members so member changes cost O(changed members). */
+export const groups = pgTable(
+  'groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    displayName: text('display_name').notNull(),
+    displayNameKey: text('display_name_key').notNull(),
+    externalId: text('external_id'),
+    doc: jsonb('doc').$type<ScimDoc>().notNull(),
+    version: integer('version').notNull().default(1),
+    source: text('source').notNull().default('scim'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('groups_tenant_display_name_key').on(t.tenantId, t.displayNameKey),
+    index('groups_tenant_external_id_idx').on(t.tenantId, t.externalId),
+    index('groups_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+    index('groups_tenant_updated_idx').on(t.tenantId, t.updatedAt),
+  ],
+);
+
+export const groupMembers = pgTable(
+  'group_members',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    memberId: uuid('member_id').notNull(),
+    memberType: text('member_type', { enum: ['User', 'Group'] }).notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.memberId] }),
+    index('group_members_member_idx').on(t.memberId),
+  ],
+);
+
+/** Change events written in the same transaction as the change; later work relays them. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: uuid('tenant_id').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: uuid('resource_id').notNull(),
+    version: integer('version').notNull(),
+    operation: text('operation', { enum: ['create', 'update', 'delete'] }).notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('outbox_tenant_idx').on(t.tenantId, t.id)],
+);
+

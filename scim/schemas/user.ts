@@ -1,0 +1,90 @@
+import { multiValuedSub } from './common.ts';
+import { SCHEMA, type SchemaDef, attr } from './types.ts';
+
+const name = attr('name', 'complex', {
+  description: "The components of the user's real name.",
+  subAttributes: [
+    attr('formatted', 'string'),
+    attr('familyName', 'string'),
+    attr('givenName', 'string'),
+    attr('middleName', 'string'),
+    attr('honorificPrefix', 'string'),
+    attr('honorificSuffix', 'string'),
+  ],
+});
+
+const address = attr('addresses', 'complex', {
+  multiValued: true,
+  subAttributes: [
+    attr('formatted', 'string'),
+    attr('streetAddress', 'string'),
+    attr('locality', 'string'),
+    attr('region', 'string'),
+    attr('postalCode', 'string'),
+    attr('country', 'string'),
+    attr('type', 'string', { canonicalValues: ['work', 'home', 'other'] }),
+    attr('primary', 'boolean'),
+  ],
+});
+
+const ref = (n: string, referenceTypes: string[]) =>
+  attr(n, 'complex', {
+    multiValued: true,
+    subAttributes: [
+      attr('value', 'string'),
+      attr('$ref', 'reference', { referenceTypes }),
+      attr('display', 'string'),
+      attr('type', 'string'),
+      attr('primary', 'boolean'),
+    ],
+  });
+
+export const userSchema: SchemaDef = {
+  id: SCHEMA.user,
+  name: 'User',
+  description: 'User Account',
+  attributes: [
+    attr('userName', 'string', { required: true, uniqueness: 'server' }),
+    name,
+    attr('displayName', 'string'),
+    attr('nickName', 'string'),
+    attr('profileUrl', 'reference', { referenceTypes: ['external'] }),
+    attr('title', 'string'),
+    attr('userType', 'string'),
+    attr('preferredLanguage', 'string'),
+    attr('locale', 'string'),
+    attr('timezone', 'string'),
+    attr('active', 'boolean'),
+    attr('password', 'string', { mutability: 'writeOnly', returned: 'never' }),
+    attr('emails', 'complex', { multiValued: true, subAttributes: multiValuedSub() }),
+    attr('phoneNumbers', 'complex', {
+      multiValued: true,
+      subAttributes: multiValuedSub('string', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
+    }),
+    attr('ims', 'complex', {
+      multiValued: true,
+      subAttributes: multiValuedSub('string', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),
+    }),
+    attr('photos', 'complex', {
+      multiValued: true,
+      subAttributes: multiValuedSub('reference', ['photo', 'thumbnail']),
+    }),
+    address,
+    {
+      ...ref('groups', ['User', 'Group']),
+      mutability: 'readOnly',
+      subAttributes: [
+        attr('value', 'string', { mutability: 'readOnly' }),
+        attr('$ref', 'reference', { mutability: 'readOnly', referenceTypes: ['User', 'Group'] }),
+        attr('display', 'string', { mutability: 'readOnly' }),
+        attr('type', 'string', { mutability: 'readOnly', canonicalValues: ['direct', 'indirect'] }),
+      ],
+    },
+    ref('entitlements', []),
+    ref('roles', []),
+    attr('x509Certificates', 'complex', {
+      multiValued: true,
+      subAttributes: multiValuedSub('binary', []),
+    }),
+  ],
+};
