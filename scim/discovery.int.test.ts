@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { createHarness } from '../test/harness.ts';
+
+const h = createHarness();
+const noNulls = (v: unknown): boolean =>
+  v !== null && (typeof v !== 'object' || Object.values(v as object).every(noNulls));
+
+describe('SCIM discovery', () => {
+  it('ServiceProviderConfig states what the server supports', async () => {
+    const res = await h.request('GET', '/scim/v2/ServiceProviderConfig');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(res.body).toMatchObject({
+      patch: { supported: true },
+      bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 1_048_576 },
+      filter: { supported: true, maxResults: 1000 },
+      sort: { supported: true },
+      etag: { supported: true },
+      changePassword: { supported: false },
+      pagination: { cursor: true, index: true },
+    });
+    expect(res.body.authenticationSchemes[0].type).toBe('oauthbearertoken');
+    expect(noNulls(res.body)).toBe(true);
+  });
+
+  it('lists the schemas and serves each by id, case-insensitively', async () => {
+    const res = await h.request('GET', '/scim/v2/Schemas');
+    expect(res.status).toBe(200);
+    const ids = res.body.Resources.map((s: { id: string }) => s.id);
+    expect(ids).toEqual([
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+      'urn:ietf:params:scim:schemas:core:2.0:Group',
+    ]);
+    expect(res.body.totalResults).toBe(3);
+    const one = await h.request('GET', '/scim/v2/schemas/urn:ietf:params:scim:schemas:core:2.0:user');
+    expect(one.status).toBe(200);
+    const userName = one.body.attributes.find((a: { name: string }) => a.name === 'userName');
+    expect(userName).toMatchObject({ required: true, caseExact: false, uniqueness: 'server' });
+    const password = one.body.attributes.find((a: { name: string }) => a.name === 'password');
+    expect(password).toMatchObject({ mutability: 'writeOnly', returned: 'never' });
+    expect(noNulls(res.body)).toBe(true);
+  });
+
+  it('404s an unknown schema with a SCIM error', async () => {
+    const res = await h.request('GET', '/scim/v2/Schemas/urn:nope');
+    expect(res.status).toBe(404);
+    expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+  });
+
+  it('lists the resource types with their extensions', async () => {
+    const res = await h.request('GET', '/scim/v2/ResourceTypes');
+    expect(res.status).toBe(200);
+    const user = res.body.Resources.find((r: { id: string }) => r.id === 'User');
+    expect(user).toMatchObject({
+      endpoint: '/Users',
+      schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
+      schemaExtensions: [{ schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false }],
+    });
+    const group = await h.request('GET', '/scim/v2/ResourceTypes/Group');
+    expect(group.body.endpoint).toBe('/Groups');
+  });
+
+  it('answers 405 with Allow for an unsupported method and 501 for /Me', async () => {
+    const res = await h.request('PUT', '/scim/v2/ServiceProviderConfig', { body: {} });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    const t = await h.tenant();
+    const del = await h.request('DELETE', '/scim/v2/Users', { token: t.scimToken });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('GET, POST');
+    const me = await h.request('GET', '/scim/v2/Me', { token: t.scimToken });
+    expect(me.status).toBe(501);
+    expect(me.body.status).toBe('501');
+  });
+});

@@ -1,0 +1,54 @@
+import type { Db } from '../db/client.ts';
+import { compileFilter, compileSortKey } from './filter/compile.ts';
+import { type ListRequest, decodeCursor, encodeCursor } from './list.ts';
+import { applyProjection, compileProjection, wantsKey } from './projection.ts';
+import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { renderResource } from './serialize.ts';
+import { tableOf } from './service.ts';
+import { listResources } from './store/resources.ts';
+
+const relatedKey = (kind: ResourceKind) => (kind.core.id === SCHEMA.group ? 'members' : 'groups');
+
+/**
+ * Runs a list/search request in PostgreSQL and renders the ListResponse: filter, sort and
+ * paging are SQL; `totalResults` is the real count.
+ */
+export async function runList(
+  db: Db,
+  tenantId: string,
+  kind: ResourceKind,
+  req: ListRequest,
+  base: string,
+): Promise<Record<string, unknown>> {
+  const table = tableOf(kind);
+  const proj = compileProjection(kind, req);
+  const where = req.filter ? compileFilter(req.filter, kind, table) : undefined;
+  const orderBy = req.sortBy ? { key: compileSortKey(req.sortBy, kind, table), descending: req.descending } : undefined;
+  const cursorMode = req.cursor !== undefined;
+  const pos = cursorMode ? decodeCursor(kind.type.name, req) : {};
+  const offset = cursorMode ? (pos.offset ?? 0) : req.startIndex - 1;
+  const result = await listResources(db.db, table, tenantId, {
+    where,
+    orderBy,
+    offset: pos.after ? 0 : offset,
+    after: pos.after,
+    limit: req.count,
+    withRelated: wantsKey(proj, relatedKey(kind)),
+  });
+  const resources = result.rows.map((r) => applyProjection(renderResource(kind, r, base), proj));
+  const body: Record<string, unknown> = {
+    schemas: [SCHEMA.listResponse],
+    totalResults: result.total,
+    itemsPerPage: resources.length,
+  };
+  if (!cursorMode) body.startIndex = req.startIndex;
+  if (cursorMode && req.count > 0 && result.rows.length === req.count) {
+    const last = result.rows[result.rows.length - 1];
+    const next = orderBy || !last
+      ? { offset: offset + result.rows.length }
+      : { after: { createdAt: last.createdAt.toISOString(), id: last.id } };
+    body.nextCursor = encodeCursor(kind.type.name, req, next);
+  }
+  if (req.count > 0 || resources.length) body.Resources = resources;
+  return body;
+}

@@ -1,0 +1,87 @@
+import { type Context, Hono } from 'hono';
+import type { AppEnv } from '../api/env.ts';
+import { readJson } from './body.ts';
+import { ScimError } from './errors.ts';
+import { parseListRequest } from './list.ts';
+import { baseUrl } from './location.ts';
+import { notModified } from './preconditions.ts';
+import { applyProjection, compileProjection, wantsKey } from './projection.ts';
+import { runList } from './query.ts';
+import { scimJson } from './render.ts';
+import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { etagOf, renderResource } from './serialize.ts';
+import {
+  type WriteContext,
+  createResource,
+  patchResource,
+  readResource,
+  removeResource,
+  replaceResource,
+} from './service.ts';
+import type { ResourceRow } from './store/types.ts';
+
+const isGroup = (kind: ResourceKind) => kind.core.id === SCHEMA.group;
+
+function writeCtx(c: Context<AppEnv>, kind: ResourceKind): WriteContext {
+  return { db: c.get('services').db, tenantId: c.get('principal').tenantId, kind, ifMatch: c.req.header('if-match') };
+}
+
+function queryParams(c: Context<AppEnv>): Record<string, string> {
+  return Object.fromEntries(new URL(c.req.url).searchParams);
+}
+
+/** Renders one resource honouring `attributes`/`excludedAttributes` from the query string. */
+async function respond(c: Context<AppEnv>, kind: ResourceKind, row: ResourceRow, status: 200 | 201) {
+  const params = parseListRequest(queryParams(c), 1);
+  const proj = compileProjection(kind, params);
+  let full = row;
+  if (!row.related && wantsKey(proj, isGroup(kind) ? 'members' : 'groups')) {
+    full = await readResource(c.get('services').db, c.get('principal').tenantId, kind, row.id, true);
+  }
+  const body = applyProjection(renderResource(kind, full, baseUrl(c)), proj);
+  const headers: Record<string, string> = { ETag: etagOf(full.version) };
+  if (status === 201) headers.Location = (body.meta as { location: string } | undefined)?.location ?? `${baseUrl(c)}${kind.type.endpoint}/${row.id}`;
+  return scimJson(c, body, status, headers);
+}
+
+/** Users or Groups: list, search, create, read, replace, patch, delete. */
+export function resourceRoutes(kind: ResourceKind): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const req = parseListRequest(queryParams(c), c.get('services').config.scim.maxResults);
+      return scimJson(c, await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)));
+    })
+    .post('/.search', async (c) => {
+      const body = await readJson(c);
+      const schemas = body.schemas;
+      if (!Array.isArray(schemas) || !schemas.includes(SCHEMA.searchRequest)) {
+        throw new ScimError(400, 'invalidSyntax', `a search request must carry the schema ${SCHEMA.searchRequest}`);
+      }
+      const { schemas: _s, ...params } = body;
+      const req = parseListRequest(params, c.get('services').config.scim.maxResults);
+      return scimJson(c, await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)));
+    })
+    .post('/', async (c) => respond(c, kind, await createResource(writeCtx(c, kind), await readJson(c)), 201))
+    .get('/:id', async (c) => {
+      const params = parseListRequest(queryParams(c), 1);
+      const proj = compileProjection(kind, params);
+      const withRelated = wantsKey(proj, isGroup(kind) ? 'members' : 'groups');
+      const row = await readResource(c.get('services').db, c.get('principal').tenantId, kind, c.req.param('id'), withRelated);
+      if (notModified(c.req.header('if-none-match'), row.version)) {
+        return c.body(null, 304, { ETag: etagOf(row.version) });
+      }
+      return scimJson(c, applyProjection(renderResource(kind, row, baseUrl(c)), proj), 200, { ETag: etagOf(row.version) });
+    })
+    .put('/:id', async (c) => respond(c, kind, await replaceResource(writeCtx(c, kind), c.req.param('id'), await readJson(c)), 200))
+    .patch('/:id', async (c) => {
+      const row = await patchResource(writeCtx(c, kind), c.req.param('id'), await readJson(c));
+      const asked = new URL(c.req.url).searchParams;
+      const wantsBody = !isGroup(kind) || asked.has('attributes') || asked.has('excludedAttributes');
+      if (!wantsBody) return c.body(null, 204, { ETag: etagOf(row.version) });
+      return respond(c, kind, row, 200);
+    })
+    .delete('/:id', async (c) => {
+      await removeResource(writeCtx(c, kind), c.req.param('id'));
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,140 @@
+import type { Db } from '../db/client.ts';
+import type { ScimDoc } from '../db/schema/index.ts';
+import { ScimError, notFound } from './errors.ts';
+import { checkIfMatch } from './preconditions.ts';
+import { normalizeResource } from './resource/normalize.ts';
+import { applyPatch, parsePatchRequest } from './resource/patch.ts';
+import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { isUuid } from './store/keys.ts';
+import { type MemberDelta, applyMemberChanges } from './store/members.ts';
+import { recordChange } from './store/outbox.ts';
+import {
+  deleteResource,
+  getResource,
+  insertResource,
+  touchResource,
+  updateResource,
+} from './store/resources.ts';
+import type { MemberChange, ResourceRow } from './store/types.ts';
+
+/** Who and where a write happens: the tenant comes only from the authenticated token. */
+export interface WriteContext {
+  db: Db;
+  tenantId: string;
+  kind: ResourceKind;
+  ifMatch?: string;
+}
+
+const tableOf = (kind: ResourceKind) => (kind.core.id === SCHEMA.group ? 'groups' : 'users');
+const isGroup = (kind: ResourceKind) => kind.core.id === SCHEMA.group;
+
+const missing = (kind: ResourceKind, id: string) => notFound(`${kind.type.name} ${id} not found`);
+
+/** Caps the ids an outbox event carries; consumers re-read state when `complete` is false. */
+function memberDetail(d: MemberDelta): Record<string, unknown> | undefined {
+  if (!d.added.length && !d.removed.length && !d.cleared) return undefined;
+  const cap = 1000;
+  return {
+    members: {
+      added: d.added.slice(0, cap),
+      removed: d.removed.slice(0, cap),
+      cleared: d.cleared,
+      complete: d.added.length <= cap && d.removed.length <= cap,
+    },
+  };
+}
+
+/** POST: creates a resource (and its members) and records the change, atomically. */
+export async function createResource(ctx: WriteContext, body: Record<string, unknown>): Promise<ResourceRow> {
+  const { doc, members } = normalizeResource(ctx.kind, body, 'create');
+  return ctx.db.db.transaction(async (tx) => {
+    const row = await insertResource(tx, tableOf(ctx.kind), ctx.tenantId, doc);
+    let detail: Record<string, unknown> | undefined;
+    if (isGroup(ctx.kind) && members?.length) {
+      detail = memberDetail(await applyMemberChanges(tx, ctx.tenantId, row.id, [{ kind: 'add', members }]));
+    }
+    await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: row.id, version: row.version, operation: 'create', detail });
+    return row;
+  });
+}
+
+async function lockCurrent(ctx: WriteContext, tx: Parameters<Parameters<Db['db']['transaction']>[0]>[0], id: string) {
+  if (!isUuid(id)) throw missing(ctx.kind, id);
+  const row = await getResource(tx, tableOf(ctx.kind), ctx.tenantId, id, { withRelated: false, lock: true });
+  if (!row) throw missing(ctx.kind, id);
+  checkIfMatch(ctx.ifMatch, row.version);
+  return row;
+}
+
+/**
+ * Writes a new document and member changes for a locked row; bumps the version once when
+ * anything changed, and records one outbox event.
+ */
+async function commitChange(
+  ctx: WriteContext,
+  tx: Parameters<Parameters<Db['db']['transaction']>[0]>[0],
+  current: ResourceRow,
+  doc: ScimDoc,
+  docChanged: boolean,
+  memberChanges: MemberChange[],
+): Promise<ResourceRow> {
+  const table = tableOf(ctx.kind);
+  const delta = memberChanges.length ? await applyMemberChanges(tx, ctx.tenantId, current.id, memberChanges) : undefined;
+  const detail = delta ? memberDetail(delta) : undefined;
+  if (!docChanged && !detail) return current;
+  const row = docChanged
+    ? await updateResource(tx, table, ctx.tenantId, current.id, doc)
+    : await touchResource(tx, table, ctx.tenantId, current.id);
+  await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: row.id, version: row.version, operation: 'update', detail });
+  return row;
+}
+
+/** PUT: replaces the resource. An absent `active` keeps the current state; absent `members` keep membership. */
+export async function replaceResource(ctx: WriteContext, id: string, body: Record<string, unknown>): Promise<ResourceRow> {
+  return ctx.db.db.transaction(async (tx) => {
+    const current = await lockCurrent(ctx, tx, id);
+    const { doc, members } = normalizeResource(ctx.kind, body, 'replace', { id: current.id });
+    if (!isGroup(ctx.kind) && doc.active === undefined && current.doc.active !== undefined) {
+      doc.active = current.doc.active;
+    }
+    const changed = JSON.stringify(doc) !== JSON.stringify(current.doc);
+    const changes: MemberChange[] = isGroup(ctx.kind) && members ? [{ kind: 'replace', members }] : [];
+    return commitChange(ctx, tx, current, doc, changed, changes);
+  });
+}
+
+/** PATCH: all operations apply in one transaction holding the row lock, or none do. */
+export async function patchResource(ctx: WriteContext, id: string, body: Record<string, unknown>): Promise<ResourceRow> {
+  const ops = parsePatchRequest(body);
+  return ctx.db.db.transaction(async (tx) => {
+    const current = await lockCurrent(ctx, tx, id);
+    const result = applyPatch(ctx.kind, { id: current.id, doc: current.doc }, ops);
+    return commitChange(ctx, tx, current, result.doc, result.changed, result.members as MemberChange[]);
+  });
+}
+
+/** DELETE: removes the resource and the memberships pointing at it. */
+export async function removeResource(ctx: WriteContext, id: string): Promise<void> {
+  await ctx.db.db.transaction(async (tx) => {
+    const current = await lockCurrent(ctx, tx, id);
+    const gone = await deleteResource(tx, tableOf(ctx.kind), ctx.tenantId, current.id);
+    if (!gone) throw missing(ctx.kind, id);
+    await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: current.id, version: current.version + 1, operation: 'delete' });
+  });
+}
+
+/** GET by id; ids of other tenants answer exactly like unknown ids. */
+export async function readResource(
+  db: Db,
+  tenantId: string,
+  kind: ResourceKind,
+  id: string,
+  withRelated: boolean,
+): Promise<ResourceRow> {
+  if (!isUuid(id)) throw missing(kind, id);
+  const row = await getResource(db.db, tableOf(kind), tenantId, id, { withRelated });
+  if (!row) throw missing(kind, id);
+  return row;
+}
+
+export { tableOf, ScimError };

@@ -1,0 +1,5 @@
+/** The comparison key of a case-insensitive unique name: NFKC, then lower case. */
+export const nameKey = (s: string) => s.normalize('NFKC').toLowerCase();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);

@@ -1,0 +1,48 @@
+import type { SQL } from 'drizzle-orm';
+import type { ScimDoc } from '../../db/schema/index.ts';
+import type { ResourceKind } from '../schemas/index.ts';
+
+/** A stored resource as the protocol code needs it. */
+export interface ResourceRow {
+  id: string;
+  doc: ScimDoc;
+  externalId: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** users: computed `groups`; groups: `members` — only when loaded. */
+  related?: RelatedRef[];
+}
+
+export interface RelatedRef {
+  value: string;
+  display?: string | null;
+  type: string;
+}
+
+export interface ListOptions {
+  where?: SQL;
+  orderBy?: { key: SQL; descending: boolean };
+  offset: number;
+  limit: number;
+  /** Keyset position (created_at, id) for cursor paging in default order. */
+  after?: { createdAt: string; id: string };
+  withRelated: boolean;
+}
+
+export interface ListResult {
+  rows: ResourceRow[];
+  total: number;
+}
+
+/** Member changes of a group PATCH/PUT, decided by the PATCH engine. */
+export type MemberChange =
+  | { kind: 'add'; members: { value: string; type?: 'User' | 'Group' }[] }
+  | { kind: 'remove'; ids: string[] }
+  | { kind: 'replace'; members: { value: string; type?: 'User' | 'Group' }[] }
+  | { kind: 'clear' };
+
+export interface StoreKind {
+  kind: ResourceKind;
+  table: 'users' | 'groups';
+}
