@@ -12,7 +12,9 @@ export function renderResource(kind: ResourceKind, row: ResourceRow, base: strin
   const schemas = [kind.core.id, ...kind.extensions.filter((e) => doc[e.id] !== undefined).map((e) => e.id)];
   const out: Record<string, unknown> = { schemas, id: row.id };
   if (row.externalId) out.externalId = row.externalId;
-  Object.assign(out, doc);
+  // Schema order reads naturally (userName first); jsonb keeps keys in its own order.
+  for (const a of kind.core.attributes) if (doc[a.name] !== undefined) out[a.name] = doc[a.name];
+  for (const e of kind.extensions) if (doc[e.id] !== undefined) out[e.id] = doc[e.id];
   if (row.related) {
     const key = kind.core.id === SCHEMA.group ? 'members' : 'groups';
     const refType = kind.core.id === SCHEMA.group ? null : 'Groups';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { groupMembers, groups, users } from '../../db/schema/index.ts';
 import { createHarness } from '../../test/harness.ts';
-import { groupKind, userKind } from '../schemas/index.ts';
+import { attr, groupKind, type ResourceKind, userKind } from '../schemas/index.ts';
 import { compileFilter, compileSortKey } from './compile.ts';
 import { parseFilter } from './parse.ts';
 import { scimError } from './test-helpers.ts';
@@ -198,6 +198,44 @@ describe('compileFilter against PostgreSQL', () => {
     ]) {
       expect(await userKeys('userName pr', asc(key(p)))).toHaveLength(3);
     }
+  });
+
+  it('compares typed document values (dateTime, integer) without casting junk', async () => {
+    const kind: ResourceKind = {
+      ...userKind,
+      core: {
+        ...userKind.core,
+        attributes: [
+          ...userKind.core.attributes,
+          attr('hired', 'dateTime'),
+          attr('level', 'integer'),
+        ],
+      },
+    };
+    await h.db.db
+      .update(users)
+      .set({ doc: sql`${users.doc} || '{"hired":"2020-05-01T09:00:00Z","level":3}'::jsonb` })
+      .where(eq(users.id, fx.ids.alice ?? ''));
+    await h.db.db
+      .update(users)
+      .set({ doc: sql`${users.doc} || '{"hired":"someday","level":"3"}'::jsonb` })
+      .where(eq(users.id, fx.ids.bob ?? ''));
+    const run = async (filter: string) => {
+      const where = and(
+        eq(users.tenantId, fx.tenantId),
+        compileFilter(parseFilter(filter), kind, 'users'),
+      );
+      const rows = await h.db.db
+        .select({ id: users.id })
+        .from(users)
+        .where(where)
+        .orderBy(asc(compileSortKey('hired', kind, 'users')));
+      return rows.map((r) => r.id);
+    };
+    expect(await run('hired gt "2020-01-01"')).toEqual([fx.ids.alice]);
+    expect(await run('not (hired gt "2020-01-01")')).toHaveLength(2);
+    expect(await run('level ge 3')).toEqual([fx.ids.alice]);
+    expect(await run('level lt 3.5 and level gt 2.5')).toEqual([fx.ids.alice]);
   });
 
   it('refuses password before any SQL runs', () => {

@@ -110,18 +110,16 @@ function locate(r: ResolvedAttr, ctx: Ctx, test: (acc: Accessor) => Pred): Pred 
  * filter (EXISTS); for a singular complex attribute the inner filter applies to the object.
  */
 function valuePath(node: FilterNode & { kind: 'valuePath' }, ctx: Ctx): Pred {
-  if (ctx.scope.at !== 'resource')
+  if (ctx.scope.at !== 'resource') {
     throw badRequest('invalidFilter', 'Value paths cannot be nested');
+  }
   const r = resolveFilterPath(ctx.kind, node.path);
   if (r.sub || r.attr.type !== 'complex') {
     throw badRequest('invalidFilter', `'${node.path}[...]' needs a complex attribute`);
   }
   if (isMembership(ctx.kind, r)) {
-    const inner = compileNode(
-      node.filter,
-      { ...ctx, scope: { at: 'membership', base: node.path } },
-      false,
-    );
+    const scope: Scope = { at: 'membership', base: node.path };
+    const inner = compileNode(node.filter, { ...ctx, scope }, false);
     return { sql: membershipExists(ctx.kind, ctx.table, inner), nullable: false };
   }
   const doc = docAt(ctx.table, r.docPath);

@@ -4,6 +4,9 @@ import { badRequest } from '../errors.ts';
 import { isUuid } from './keys.ts';
 import type { MemberChange } from './types.ts';
 
+/** A bound uuid[] parameter (drizzle spreads JS arrays into parameter lists). */
+const uuids = (ids: string[]) => sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
+
 type MemberRef = { value: string; type?: 'User' | 'Group' };
 type Resolved = { id: string; type: 'User' | 'Group' };
 
@@ -23,9 +26,9 @@ async function resolveMembers(tx: Tx, tenantId: string, refs: MemberRef[]): Prom
   if (bad.length) throw badRequest('invalidValue', `member ids are not resource ids: ${bad.slice(0, 5).join(', ')}`);
   if (ids.length === 0) return [];
   const rows = await tx.execute<{ id: string; type: 'User' | 'Group' }>(sql`
-    select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
+    select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${uuids(ids)})
     union all
-    select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`);
+    select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${uuids(ids)})`);
   const found = new Map(rows.map((r) => [r.id, r.type]));
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length) throw badRequest('invalidValue', `unknown members: ${missing.slice(0, 5).join(', ')}`);
@@ -44,7 +47,7 @@ async function rejectCycles(tx: Tx, groupId: string, members: Resolved[]): Promi
   if (groupIds.length === 0) return;
   if (groupIds.includes(groupId)) throw badRequest('invalidValue', 'a group cannot be a member of itself');
   const rows = await tx.execute(sql`with recursive sub(id, depth) as (
-      select unnest(${groupIds}::uuid[]), 1
+      select unnest(${uuids(groupIds)}), 1
       union
       select gm.member_id, sub.depth + 1 from group_members gm
         join sub on gm.group_id = sub.id where gm.member_type = 'Group' and sub.depth < 64)
@@ -57,13 +60,14 @@ async function insertMembers(tx: Tx, tenantId: string, groupId: string, members:
   const rows = await tx.execute<{ member_id: string }>(sql`
     insert into group_members (tenant_id, group_id, member_id, member_type)
     select ${tenantId}, ${groupId}, m.id, m.type
-    from unnest(${members.map((m) => m.id)}::uuid[], ${members.map((m) => m.type)}::text[]) as m(id, type)
+    from unnest(${uuids(members.map((m) => m.id))},
+      string_to_array(${members.map((m) => m.type).join(',')}, ',')) as m(id, type)
     on conflict do nothing returning member_id`);
   return rows.map((r) => r.member_id);
 }
 
 async function deleteMembers(tx: Tx, tenantId: string, groupId: string, ids: string[] | 'all'): Promise<string[]> {
-  const which = ids === 'all' ? sql`` : sql` and member_id = any(${ids.filter(isUuid)}::uuid[])`;
+  const which = ids === 'all' ? sql`` : sql` and member_id = any(${uuids(ids.filter(isUuid))})`;
   const rows = await tx.execute<{ member_id: string }>(sql`delete from group_members
     where tenant_id = ${tenantId} and group_id = ${groupId}${which} returning member_id`);
   return rows.map((r) => r.member_id);

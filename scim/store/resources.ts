@@ -37,8 +37,8 @@ type RawRow = {
   doc: ScimDoc;
   external_id: string | null;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
   related?: RelatedRef[];
 };
 
@@ -47,8 +47,8 @@ const toRow = (r: RawRow): ResourceRow => ({
   doc: r.doc,
   externalId: r.external_id,
   version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
   ...(r.related ? { related: r.related } : {}),
 });
 
@@ -69,7 +69,8 @@ async function guardUnique<T>(table: Table, doc: ScimDoc, run: () => Promise<T>)
 
 const selectList = (table: Table, withRelated: boolean) =>
   sql`${tableSql(table)}.id, ${tableSql(table)}.doc, ${tableSql(table)}.external_id, ${tableSql(table)}.version,
-      ${tableSql(table)}.created_at, ${tableSql(table)}.updated_at${withRelated ? sql`, ${relatedSql(table)} as related` : sql``}`;
+      to_json(${tableSql(table)}.created_at) #>> '{}' as created_at,
+      to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${withRelated ? sql`, ${relatedSql(table)} as related` : sql``}`;
 
 /** Inserts a resource. Unique violations answer 409; the caller writes the outbox row. */
 export async function insertResource(tx: Tx, table: Table, tenantId: string, doc: ScimDoc): Promise<ResourceRow> {
