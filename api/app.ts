@@ -21,14 +21,22 @@ export function createApp(services: Services): Hono<AppEnv> {
     const started = performance.now();
     await next();
     log.debug(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   });
   app.route('/', healthRoutes);
   app.route('/scim/v2', createScimApp());
   app.notFound((c) =>
-    c.json({ error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } }, 404),
+    c.json(
+      { error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } },
+      404,
+    ),
   );
   app.onError(renderRestError);
   return app;

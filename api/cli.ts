@@ -6,9 +6,9 @@ import { type TokenScope, tokenScopes } from '../db/schema/index.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startRuntime } from './runtime.ts';
-import { MissingRedisError } from './services/redis.ts';
 import { startHub } from './server.ts';
-import { TenantError, createTenant, createToken, findTenant, revokeToken } from './tenants.ts';
+import { MissingRedisError } from './services/redis.ts';
+import { createTenant, createToken, findTenant, revokeToken, TenantError } from './tenants.ts';
 
 const USAGE = `usage:
   idhub serve [--role all|api]             run the hub (npm start)
@@ -36,7 +36,11 @@ async function serveCommand(config: Config, logger: Logger): Promise<void> {
 }
 
 /** Runs `fn` against the hub's database (a running hub's, or embedded services started for it). */
-async function withDatabase<T>(config: Config, logger: Logger, fn: (db: ReturnType<typeof createDb>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  config: Config,
+  logger: Logger,
+  fn: (db: ReturnType<typeof createDb>) => Promise<T>,
+): Promise<T> {
   const runtime = await startRuntime(config, logger, { publish: false, needRedis: false });
   try {
     await migrateDatabase(runtime.databaseUrl);
@@ -54,7 +58,8 @@ async function withDatabase<T>(config: Config, logger: Logger, fn: (db: ReturnTy
 function parseScopes(values: string[] | undefined): TokenScope[] {
   if (!values?.length) throw new UsageError('--scope is required (scim or admin)');
   for (const v of values) {
-    if (!(tokenScopes as readonly string[]).includes(v)) throw new UsageError(`unknown scope "${v}" (scim or admin)`);
+    if (!(tokenScopes as readonly string[]).includes(v))
+      throw new UsageError(`unknown scope "${v}" (scim or admin)`);
   }
   return values as TokenScope[];
 }
@@ -85,7 +90,8 @@ async function main(argv: string[]): Promise<void> {
   // CLI commands log to stderr, so `--json` output on stdout stays machine-readable.
   const logger = cmd === 'serve' ? createLogger(config.logLevel) : createLogger('warn');
   if (cmd === 'serve') {
-    if (values.role !== 'all' && values.role !== 'api') throw new UsageError('--role must be all or api (workers come with sync)');
+    if (values.role !== 'all' && values.role !== 'api')
+      throw new UsageError('--role must be all or api (workers come with sync)');
     return serveCommand(config, logger);
   }
   if (cmd === 'migrate') {
@@ -102,21 +108,32 @@ async function main(argv: string[]): Promise<void> {
       const admin = await createToken(db, tenant.id, ['admin'], { name: 'initial admin token' });
       return { tenantId: tenant.id, scimToken: scim.token, adminToken: admin.token };
     });
-    print(values.json, out, `tenant ${out.tenantId}\nSCIM token:  ${out.scimToken}\nadmin token: ${out.adminToken}\n(tokens are shown once)`);
+    print(
+      values.json,
+      out,
+      `tenant ${out.tenantId}\nSCIM token:  ${out.scimToken}\nadmin token: ${out.adminToken}\n(tokens are shown once)`,
+    );
     return;
   }
   if (cmd === 'token' && sub === 'create') {
     if (!values.tenant) throw new UsageError('--tenant is required');
     const scopes = parseScopes(values.scope);
     const days = values['expires-days'] ? Number(values['expires-days']) : undefined;
-    if (days !== undefined && !(days > 0)) throw new UsageError('--expires-days must be a positive number');
+    if (days !== undefined && !(days > 0))
+      throw new UsageError('--expires-days must be a positive number');
     const idOrName = values.tenant;
     const t = await withDatabase(config, logger, async ({ db }) => {
       const tenant = await findTenant(db, idOrName);
       const expiresAt = days ? new Date(Date.now() + days * 86_400_000) : undefined;
       return createToken(db, tenant.id, scopes, { name: values.name, expiresAt });
     });
-    const out = { tokenId: t.id, token: t.token, prefix: t.prefix, scopes: t.scopes, expiresAt: t.expiresAt };
+    const out = {
+      tokenId: t.id,
+      token: t.token,
+      prefix: t.prefix,
+      scopes: t.scopes,
+      expiresAt: t.expiresAt,
+    };
     print(values.json, out, `token ${t.id} (${t.scopes.join(', ')}): ${t.token}\n(shown once)`);
     return;
   }
@@ -130,11 +147,18 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof TenantError || err instanceof MissingRedisError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof TenantError ||
+    err instanceof MissingRedisError
+  ) {
     process.stderr.write(`idhub: ${err.message}\n`);
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  process.stderr.write(`idhub: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `idhub: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -12,7 +12,11 @@ describe('loadConfig', () => {
   });
 
   it('reads typed values', () => {
-    const c = loadConfig({ PORT: '9001', DATABASE_URL: 'postgres://u:p@db:5432/idhub', LOG_LEVEL: 'debug' });
+    const c = loadConfig({
+      PORT: '9001',
+      DATABASE_URL: 'postgres://u:p@db:5432/idhub',
+      LOG_LEVEL: 'debug',
+    });
     expect(c.port).toBe(9001);
     expect(c.databaseUrl).toBe('postgres://u:p@db:5432/idhub');
     expect(c.logLevel).toBe('debug');

@@ -26,7 +26,12 @@ export interface Config {
   dataDir: string;
   publicUrl?: string;
   dbPoolSize: number;
-  scim: { maxResults: number; maxBodyBytes: number; maxOperations: number; maxBulkOperations: number };
+  scim: {
+    maxResults: number;
+    maxBodyBytes: number;
+    maxOperations: number;
+    maxBulkOperations: number;
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -42,7 +47,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`),
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`,
+      ),
     );
   }
   const e = parsed.data;

@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import type { AppEnv } from './env.ts';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms)),
+  ]);
 
 /** `/healthz`: the process answers. `/readyz`: PostgreSQL and Redis answer too. */
 export const healthRoutes = new Hono<AppEnv>()

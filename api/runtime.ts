@@ -45,7 +45,11 @@ export async function runningHub(config: Config): Promise<RuntimeFile | undefine
  * Resolves PostgreSQL and Redis: configured URLs win; otherwise a running hub's embedded
  * services; otherwise this process starts them (and `publish` writes the runtime file).
  */
-export async function startRuntime(config: Config, logger: Logger, opts: { publish: boolean; needRedis: boolean }): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  logger: Logger,
+  opts: { publish: boolean; needRedis: boolean },
+): Promise<Runtime> {
   const running = !config.databaseUrl || !config.redisUrl ? await runningHub(config) : undefined;
   let pg: EmbeddedPg | undefined;
   let redis: LocalRedis | undefined;

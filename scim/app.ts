@@ -3,7 +3,7 @@ import type { AppEnv } from '../api/env.ts';
 import { scimAuth } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
 import { discoveryRoutes } from './discovery.ts';
-import { ScimError, notFound } from './errors.ts';
+import { notFound, ScimError } from './errors.ts';
 import { renderScimError } from './render.ts';
 import { resourceRoutes } from './resources.ts';
 import { rootSearchRoutes } from './root-search.ts';
@@ -36,7 +36,11 @@ export function scimAwarePath(req: Request): string {
       /* leave it: routing answers 404 */
     }
   }
-  return /^\/scim\/v2(\/|$)/i.test(path) ? path.toLowerCase() : path;
+  if (!/^\/scim\/v2(\/|$)/i.test(path)) return path;
+  // `/Users/` is `/Users` (Microsoft's reference collection sends the trailing slash).
+  return path.length > 9 && path.endsWith('/')
+    ? path.slice(0, -1).toLowerCase()
+    : path.toLowerCase();
 }
 
 /** The SCIM 2.0 service (RFC 7644), mounted at /scim/v2. */
@@ -44,22 +48,32 @@ export function createScimApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.route('/', discoveryRoutes);
   // Discovery is public, so a wrong method there is a 405 before any token check.
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], ['/serviceproviderconfig', '/schemas/*', '/schemas', '/resourcetypes', '/resourcetypes/*'], () => {
-    throw new ScimError(405, undefined, 'discovery endpoints are read-only', { Allow: 'GET' });
-  });
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    ['/serviceproviderconfig', '/schemas/*', '/schemas', '/resourcetypes', '/resourcetypes/*'],
+    () => {
+      throw new ScimError(405, undefined, 'discovery endpoints are read-only', { Allow: 'GET' });
+    },
+  );
   app.use('*', scimAuth);
   app.route('/users', resourceRoutes(userKind));
   app.route('/groups', resourceRoutes(groupKind));
   app.route('/', rootSearchRoutes);
   app.route('/bulk', bulkRoutes);
   app.all('/me', () => {
-    throw new ScimError(501, undefined, '/Me is not supported: the hub has no end-user authentication');
+    throw new ScimError(
+      501,
+      undefined,
+      '/Me is not supported: the hub has no end-user authentication',
+    );
   });
   app.all('*', (c) => {
     const sub = c.req.path.replace(/^\/scim\/v2/i, '') || '/';
     const allow = ALLOWED.find(([re]) => re.test(sub))?.[1];
     if (allow) {
-      throw new ScimError(405, undefined, `${c.req.method} is not supported here`, { Allow: allow });
+      throw new ScimError(405, undefined, `${c.req.method} is not supported here`, {
+        Allow: allow,
+      });
     }
     throw notFound(`no SCIM endpoint ${sub}`);
   });

@@ -23,7 +23,9 @@ describe('SCIM authentication', () => {
   it('accepts the scheme name in any case', async () => {
     const t = await h.tenant();
     for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
-      const res = await h.request('GET', '/scim/v2/Users', { headers: { Authorization: `${scheme} ${t.scimToken}` } });
+      const res = await h.request('GET', '/scim/v2/Users', {
+        headers: { Authorization: `${scheme} ${t.scimToken}` },
+      });
       expect(res.status).toBe(200);
     }
   });
@@ -40,13 +42,16 @@ describe('SCIM authentication', () => {
     expect((await h.request('GET', '/scim/v2/Users', { token: tok.token })).status).toBe(200);
     await revokeToken(h.db.db, tok.id);
     expect((await h.request('GET', '/scim/v2/Users', { token: tok.token })).status).toBe(401);
-    const expired = await createToken(h.db.db, t.tenantId, ['scim'], { expiresAt: new Date(Date.now() - 1000) });
+    const expired = await createToken(h.db.db, t.tenantId, ['scim'], {
+      expiresAt: new Date(Date.now() - 1000),
+    });
     expect((await h.request('GET', '/scim/v2/Users', { token: expired.token })).status).toBe(401);
   });
 
   it('stores only the SHA-256 of a token', async () => {
     const t = await h.tenant();
-    const rows = await h.db.sql`select hash, prefix from api_tokens where tenant_id = ${t.tenantId}`;
+    const rows = await h.db
+      .sql`select hash, prefix from api_tokens where tenant_id = ${t.tenantId}`;
     for (const r of rows) {
       expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
       expect(t.scimToken.startsWith(r.prefix) || t.adminToken.startsWith(r.prefix)).toBe(true);

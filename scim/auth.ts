@@ -16,7 +16,13 @@ export const scimAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const { db, recordTokenUse } = c.get('services');
   const principal = await authenticateToken(db.db, match[1]);
-  if (!principal) throw new ScimError(401, undefined, 'the bearer token is invalid, expired or revoked', challenge);
+  if (!principal)
+    throw new ScimError(
+      401,
+      undefined,
+      'the bearer token is invalid, expired or revoked',
+      challenge,
+    );
   if (!principal.scopes.includes('scim')) {
     throw new ScimError(403, undefined, 'this token does not carry the "scim" scope');
   }

@@ -14,14 +14,19 @@ export async function readJson(c: Context<AppEnv>): Promise<Record<string, unkno
   if (type !== undefined) {
     const media = type.split(';')[0]?.trim().toLowerCase() ?? '';
     if (!ACCEPTED.has(media)) {
-      throw new ScimError(415, undefined, `unsupported media type "${media}"; send application/scim+json`);
+      throw new ScimError(
+        415,
+        undefined,
+        `unsupported media type "${media}"; send application/scim+json`,
+      );
     }
   }
   const limit = c.get('services').config.scim.maxBodyBytes;
   const declared = Number(c.req.header('content-length') ?? 0);
-  if (declared > limit) throw new ScimError(413, 'tooMany', `the body exceeds ${limit} bytes`);
+  if (declared > limit) throw new ScimError(413, undefined, `the body exceeds ${limit} bytes`);
   const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > limit) throw new ScimError(413, 'tooMany', `the body exceeds ${limit} bytes`);
+  if (buf.byteLength > limit)
+    throw new ScimError(413, undefined, `the body exceeds ${limit} bytes`);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   return parseJsonBody(text, limit) as Record<string, unknown>;
 }

@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../api/env.ts';
 import type { Db } from '../db/client.ts';
 import { readJson } from './body.ts';
-import { ScimError, badRequest } from './errors.ts';
+import { badRequest, ScimError } from './errors.ts';
 import { baseUrl } from './location.ts';
 import { scimJson } from './render.ts';
-import { type ResourceKind, SCHEMA, kindByEndpoint } from './schemas/index.ts';
+import { kindByEndpoint, type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { etagOf } from './serialize.ts';
 import { createResource, patchResource, removeResource, replaceResource } from './service.ts';
 
@@ -29,33 +29,55 @@ interface BulkResult {
 const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const BULK_REF = /^bulkId:(.+)$/;
 
-function parseOps(body: Record<string, unknown>, max: number): { ops: BulkOp[]; failOnErrors: number } {
+function parseOps(
+  body: Record<string, unknown>,
+  max: number,
+): { ops: BulkOp[]; failOnErrors: number } {
   if (!Array.isArray(body.schemas) || !body.schemas.includes(SCHEMA.bulkRequest)) {
     throw badRequest('invalidSyntax', `a bulk request must carry the schema ${SCHEMA.bulkRequest}`);
   }
   const raw = body.Operations;
-  if (!Array.isArray(raw) || raw.length === 0) throw badRequest('invalidSyntax', 'Operations must be a non-empty array');
-  if (raw.length > max) throw new ScimError(413, 'tooMany', `at most ${max} operations per bulk request`);
-  const failOnErrors = body.failOnErrors === undefined ? Number.POSITIVE_INFINITY : Number(body.failOnErrors);
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw badRequest('invalidSyntax', 'Operations must be a non-empty array');
+  if (raw.length > max)
+    throw new ScimError(413, 'tooMany', `at most ${max} operations per bulk request`);
+  const failOnErrors =
+    body.failOnErrors === undefined ? Number.POSITIVE_INFINITY : Number(body.failOnErrors);
   if (!Number.isInteger(failOnErrors) && failOnErrors !== Number.POSITIVE_INFINITY) {
     throw badRequest('invalidValue', 'failOnErrors must be an integer');
   }
   const ids = new Set<string>();
   const ops = raw.map((o, i): BulkOp => {
-    if (!o || typeof o !== 'object') throw badRequest('invalidSyntax', `operation ${i} is not an object`);
+    if (!o || typeof o !== 'object')
+      throw badRequest('invalidSyntax', `operation ${i} is not an object`);
     const op = o as Record<string, unknown>;
     const method = String(op.method ?? '').toUpperCase();
-    if (!METHODS.has(method)) throw badRequest('invalidSyntax', `operation ${i}: unsupported method "${String(op.method)}"`);
-    if (typeof op.path !== 'string' || !op.path.startsWith('/')) throw badRequest('invalidSyntax', `operation ${i}: path is required`);
-    if (method === 'POST' && typeof op.bulkId !== 'string') throw badRequest('invalidSyntax', `operation ${i}: POST needs a bulkId`);
+    if (!METHODS.has(method))
+      throw badRequest(
+        'invalidSyntax',
+        `operation ${i}: unsupported method "${String(op.method)}"`,
+      );
+    if (typeof op.path !== 'string' || !op.path.startsWith('/'))
+      throw badRequest('invalidSyntax', `operation ${i}: path is required`);
+    if (method === 'POST' && typeof op.bulkId !== 'string')
+      throw badRequest('invalidSyntax', `operation ${i}: POST needs a bulkId`);
     if (typeof op.bulkId === 'string') {
       if (ids.has(op.bulkId)) throw badRequest('invalidSyntax', `duplicate bulkId "${op.bulkId}"`);
       ids.add(op.bulkId);
     }
-    if (method !== 'DELETE' && (!op.data || typeof op.data !== 'object' || Array.isArray(op.data))) {
+    if (
+      method !== 'DELETE' &&
+      (!op.data || typeof op.data !== 'object' || Array.isArray(op.data))
+    ) {
       throw badRequest('invalidSyntax', `operation ${i}: data must be an object`);
     }
-    return { method: method as BulkOp['method'], bulkId: op.bulkId as string | undefined, version: op.version as string | undefined, path: op.path, data: op.data as Record<string, unknown> | undefined };
+    return {
+      method: method as BulkOp['method'],
+      bulkId: op.bulkId as string | undefined,
+      version: op.version as string | undefined,
+      path: op.path,
+      data: op.data as Record<string, unknown> | undefined,
+    };
   });
   return { ops, failOnErrors };
 }
@@ -91,13 +113,19 @@ const errorResult = (op: BulkOp, e: ScimError): BulkResult => ({
   method: op.method,
   ...(op.bulkId ? { bulkId: op.bulkId } : {}),
   status: String(e.status),
-  response: { schemas: [SCHEMA.error], status: String(e.status), ...(e.scimType ? { scimType: e.scimType } : {}), detail: e.detail },
+  response: {
+    schemas: [SCHEMA.error],
+    status: String(e.status),
+    ...(e.scimType ? { scimType: e.scimType } : {}),
+    detail: e.detail,
+  },
 });
 
 function target(path: string): { kind: ResourceKind; id?: string } {
   const [, endpoint = '', id, extra] = path.split('/');
   const kind = kindByEndpoint(endpoint);
-  if (!kind || extra !== undefined) throw badRequest('invalidPath', `unsupported bulk path "${path}"`);
+  if (!kind || extra !== undefined)
+    throw badRequest('invalidPath', `unsupported bulk path "${path}"`);
   return { kind, id: id || undefined };
 }
 
@@ -113,7 +141,10 @@ async function runOne(db: Db, tenantId: string, op: BulkOp) {
     await removeResource(ctx, id);
     return { status: 204, kind };
   }
-  const row = op.method === 'PUT' ? await replaceResource(ctx, id, op.data ?? {}) : await patchResource(ctx, id, op.data ?? {});
+  const row =
+    op.method === 'PUT'
+      ? await replaceResource(ctx, id, op.data ?? {})
+      : await patchResource(ctx, id, op.data ?? {});
   return { row, status: 200, kind };
 }
 
@@ -121,24 +152,41 @@ async function runOne(db: Db, tenantId: string, op: BulkOp) {
  * Runs operations in dependency order (an operation waits for the bulkIds it refers to),
  * each in its own transaction; circular or failed references fail the dependent operation.
  */
-async function runBulk(db: Db, tenantId: string, ops: BulkOp[], failOnErrors: number, base: string): Promise<BulkResult[]> {
+async function runBulk(
+  db: Db,
+  tenantId: string,
+  ops: BulkOp[],
+  failOnErrors: number,
+  base: string,
+): Promise<BulkResult[]> {
   const results = new Map<BulkOp, BulkResult>();
   const created = new Map<string, string>();
   const failed = new Set<string>();
   const pending = ops.map((op) => ({ op, refs: refsOf(op) }));
   let errors = 0;
   while (pending.length && errors < failOnErrors) {
-    const idx = pending.findIndex((p) => [...p.refs].every((r) => created.has(r) || failed.has(r) || !ops.some((o) => o.bulkId === r)));
+    const idx = pending.findIndex((p) =>
+      [...p.refs].every((r) => created.has(r) || failed.has(r) || !ops.some((o) => o.bulkId === r)),
+    );
     const next = idx >= 0 ? pending.splice(idx, 1)[0] : pending.shift();
     if (!next) break;
     const { op, refs } = next;
     try {
-      if (idx < 0) throw new ScimError(409, undefined, `circular bulkId references: ${[...refs].join(', ')}`);
+      if (idx < 0)
+        throw new ScimError(409, undefined, `circular bulkId references: ${[...refs].join(', ')}`);
       const unresolved = [...refs].filter((r) => !created.has(r));
-      if (unresolved.length) throw new ScimError(409, 'invalidValue', `bulkId references could not be resolved: ${unresolved.join(', ')}`);
+      if (unresolved.length)
+        throw new ScimError(
+          409,
+          'invalidValue',
+          `bulkId references could not be resolved: ${unresolved.join(', ')}`,
+        );
       const resolved: BulkOp = {
         ...op,
-        path: op.path.split('/').map((seg) => substitute(seg, created)).join('/'),
+        path: op.path
+          .split('/')
+          .map((seg) => substitute(seg, created))
+          .join('/'),
         data: substitute(op.data, created) as Record<string, unknown> | undefined,
       };
       const out = await runOne(db, tenantId, resolved);
@@ -146,7 +194,12 @@ async function runBulk(db: Db, tenantId: string, ops: BulkOp[], failOnErrors: nu
       results.set(op, {
         method: op.method,
         ...(op.bulkId ? { bulkId: op.bulkId } : {}),
-        ...(out.row ? { version: etagOf(out.row.version), location: `${base}${out.kind.type.endpoint}/${out.row.id}` } : {}),
+        ...(out.row
+          ? {
+              version: etagOf(out.row.version),
+              location: `${base}${out.kind.type.endpoint}/${out.row.id}`,
+            }
+          : {}),
         status: String(out.status),
       });
     } catch (e) {

@@ -33,7 +33,10 @@ describe('SCIM discovery', () => {
       'urn:ietf:params:scim:schemas:core:2.0:Group',
     ]);
     expect(res.body.totalResults).toBe(3);
-    const one = await h.request('GET', '/scim/v2/schemas/urn:ietf:params:scim:schemas:core:2.0:user');
+    const one = await h.request(
+      'GET',
+      '/scim/v2/schemas/urn:ietf:params:scim:schemas:core:2.0:user',
+    );
     expect(one.status).toBe(200);
     const userName = one.body.attributes.find((a: { name: string }) => a.name === 'userName');
     expect(userName).toMatchObject({ required: true, caseExact: false, uniqueness: 'server' });
@@ -55,7 +58,9 @@ describe('SCIM discovery', () => {
     expect(user).toMatchObject({
       endpoint: '/Users',
       schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
-      schemaExtensions: [{ schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false }],
+      schemaExtensions: [
+        { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+      ],
     });
     const group = await h.request('GET', '/scim/v2/ResourceTypes/Group');
     expect(group.body.endpoint).toBe('/Groups');

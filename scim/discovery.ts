@@ -5,14 +5,19 @@ import { baseUrl } from './location.ts';
 import { scimJson } from './render.ts';
 import {
   type AttributeDef,
-  SCHEMA,
-  type SchemaDef,
   allSchemas,
   resourceKinds,
+  SCHEMA,
+  type SchemaDef,
 } from './schemas/index.ts';
 
 /** What this server really supports; every flag is backed by tests. */
-function serviceProviderConfig(base: string, maxResults: number, maxOps: number, maxPayload: number) {
+function serviceProviderConfig(
+  base: string,
+  maxResults: number,
+  maxOps: number,
+  maxPayload: number,
+) {
   return {
     schemas: [SCHEMA.serviceProviderConfig],
     documentationUri: 'https://github.com/idhub/idhub#readme',
@@ -87,7 +92,10 @@ const list = (resources: unknown[]) => ({
 export const discoveryRoutes = new Hono<AppEnv>()
   .get('/serviceproviderconfig', (c) => {
     const { scim } = c.get('services').config;
-    return scimJson(c, serviceProviderConfig(baseUrl(c), scim.maxResults, scim.maxBulkOperations, scim.maxBodyBytes));
+    return scimJson(
+      c,
+      serviceProviderConfig(baseUrl(c), scim.maxResults, scim.maxBulkOperations, scim.maxBodyBytes),
+    );
   })
   .get('/schemas', (c) => scimJson(c, list(allSchemas.map((s) => renderSchema(s, baseUrl(c))))))
   .get('/schemas/:id', (c) => {
@@ -96,7 +104,9 @@ export const discoveryRoutes = new Hono<AppEnv>()
     if (!s) throw notFound(`no schema "${c.req.param('id')}"`);
     return scimJson(c, renderSchema(s, baseUrl(c)));
   })
-  .get('/resourcetypes', (c) => scimJson(c, list(resourceKinds.map((k) => renderResourceType(k, baseUrl(c))))))
+  .get('/resourcetypes', (c) =>
+    scimJson(c, list(resourceKinds.map((k) => renderResourceType(k, baseUrl(c))))),
+  )
   .get('/resourcetypes/:id', (c) => {
     const id = c.req.param('id').toLowerCase();
     const k = resourceKinds.find((x) => x.type.id.toLowerCase() === id);

@@ -29,5 +29,6 @@ export class ScimError extends Error {
   }
 }
 
-export const badRequest = (scimType: ScimType, detail: string) => new ScimError(400, scimType, detail);
+export const badRequest = (scimType: ScimType, detail: string) =>
+  new ScimError(400, scimType, detail);
 export const notFound = (detail: string) => new ScimError(404, undefined, detail);

@@ -39,7 +39,8 @@ function listParam(raw: unknown): string[] | undefined {
 export function parseListRequest(params: Record<string, unknown>, maxResults: number): ListRequest {
   const p = new Map(Object.entries(params).map(([k, v]) => [k.toLowerCase(), v]));
   const filterText = p.get('filter');
-  if (filterText !== undefined && typeof filterText !== 'string') throw badRequest('invalidFilter', 'filter must be a string');
+  if (filterText !== undefined && typeof filterText !== 'string')
+    throw badRequest('invalidFilter', 'filter must be a string');
   const sortBy = p.get('sortby');
   const sortOrder = String(p.get('sortorder') ?? 'ascending').toLowerCase();
   if (sortOrder !== 'ascending' && sortOrder !== 'descending') {
@@ -59,7 +60,8 @@ export function parseListRequest(params: Record<string, unknown>, maxResults: nu
   }
   if (typeof sortBy === 'string' && sortBy.trim()) req.sortBy = sortBy.trim();
   if (cursor !== undefined) {
-    if (startIndex !== undefined) throw badRequest('invalidValue', 'use either cursor or startIndex, not both');
+    if (startIndex !== undefined)
+      throw badRequest('invalidValue', 'use either cursor or startIndex, not both');
     req.cursor = String(cursor);
   }
   const attributes = listParam(p.get('attributes'));
@@ -82,7 +84,11 @@ const queryHash = (resource: string, r: ListRequest) =>
     .digest('base64url')
     .slice(0, 16);
 
-export function encodeCursor(resource: string, r: ListRequest, pos: Omit<CursorState, 'q'>): string {
+export function encodeCursor(
+  resource: string,
+  r: ListRequest,
+  pos: Omit<CursorState, 'q'>,
+): string {
   return Buffer.from(JSON.stringify({ q: queryHash(resource, r), ...pos })).toString('base64url');
 }
 

@@ -15,7 +15,11 @@ const matches = (header: string, version: number) => {
 /** `If-Match` on writes: 412 unless one of the tags is the current version (or `*`). */
 export function checkIfMatch(header: string | undefined, version: number): void {
   if (!header || matches(header, version)) return;
-  throw new ScimError(412, undefined, `the resource has changed: current version is ${etagOf(version)}`);
+  throw new ScimError(
+    412,
+    undefined,
+    `the resource has changed: current version is ${etagOf(version)}`,
+  );
 }
 
 /** `If-None-Match` on reads: true when the client's copy is current (answer 304). */

@@ -46,7 +46,10 @@ function pick(value: unknown, sel: Selection): unknown {
     const v = (value as Record<string, unknown>)[k];
     if (v === undefined) continue;
     const picked = s === true ? v : pick(v, s);
-    if (picked !== undefined && !(typeof picked === 'object' && picked && Object.keys(picked).length === 0)) {
+    if (
+      picked !== undefined &&
+      !(typeof picked === 'object' && picked && Object.keys(picked).length === 0)
+    ) {
       out[k] = picked;
     }
   }
@@ -66,7 +69,10 @@ function drop(value: unknown, sel: Selection): unknown {
 }
 
 /** Parses `attributes`/`excludedAttributes` values against the kind; unknown names are a 400. */
-export function compileProjection(kind: ResourceKind, p: Projection): { include?: Selection; exclude?: Selection } {
+export function compileProjection(
+  kind: ResourceKind,
+  p: Projection,
+): { include?: Selection; exclude?: Selection } {
   const result: { include?: Selection; exclude?: Selection } = {};
   if (p.attributes?.length) {
     result.include = new Map();

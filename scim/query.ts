@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { compileFilter, compileSortKey } from './filter/compile.ts';
-import { type ListRequest, decodeCursor, encodeCursor } from './list.ts';
+import { decodeCursor, encodeCursor, type ListRequest } from './list.ts';
 import { applyProjection, compileProjection, wantsKey } from './projection.ts';
 import { type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { renderResource } from './serialize.ts';
@@ -23,7 +23,9 @@ export async function runList(
   const table = tableOf(kind);
   const proj = compileProjection(kind, req);
   const where = req.filter ? compileFilter(req.filter, kind, table) : undefined;
-  const orderBy = req.sortBy ? { key: compileSortKey(req.sortBy, kind, table), descending: req.descending } : undefined;
+  const orderBy = req.sortBy
+    ? { key: compileSortKey(req.sortBy, kind, table), descending: req.descending }
+    : undefined;
   const cursorMode = req.cursor !== undefined;
   const pos = cursorMode ? decodeCursor(kind.type.name, req) : {};
   const offset = cursorMode ? (pos.offset ?? 0) : req.startIndex - 1;
@@ -44,9 +46,10 @@ export async function runList(
   if (!cursorMode) body.startIndex = req.startIndex;
   if (cursorMode && req.count > 0 && result.rows.length === req.count) {
     const last = result.rows[result.rows.length - 1];
-    const next = orderBy || !last
-      ? { offset: offset + result.rows.length }
-      : { after: { createdAt: last.createdAt.toISOString(), id: last.id } };
+    const next =
+      orderBy || !last
+        ? { offset: offset + result.rows.length }
+        : { after: { createdAt: last.createdAt.toISOString(), id: last.id } };
     body.nextCursor = encodeCursor(kind.type.name, req, next);
   }
   if (req.count > 0 || resources.length) body.Resources = resources;

@@ -33,7 +33,9 @@ export function renderScimError(err: unknown, c: Context<AppEnv>): Response {
   if (err instanceof ScimError) scimErr = err;
   else if (pgCode(err)?.startsWith('08') || pgCode(err) === '57P01' || isConnectionError(err)) {
     c.get('log').error({ err }, 'storage unavailable');
-    scimErr = new ScimError(503, undefined, `storage unavailable (request ${requestId})`, { 'Retry-After': '5' });
+    scimErr = new ScimError(503, undefined, `storage unavailable (request ${requestId})`, {
+      'Retry-After': '5',
+    });
   } else {
     c.get('log').error({ err }, 'unhandled error in SCIM route');
     scimErr = new ScimError(500, undefined, `internal server error (request ${requestId})`);
@@ -47,7 +49,15 @@ export function renderScimError(err: unknown, c: Context<AppEnv>): Response {
 function isConnectionError(err: unknown): boolean {
   for (let e: unknown = err, i = 0; e && i < 4; i++) {
     const code = (e as { code?: unknown }).code;
-    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'CONNECTION_CLOSED' || code === 'CONNECT_TIMEOUT' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED') return true;
+    if (
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET' ||
+      code === 'CONNECTION_CLOSED' ||
+      code === 'CONNECT_TIMEOUT' ||
+      code === 'CONNECTION_ENDED' ||
+      code === 'CONNECTION_DESTROYED'
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

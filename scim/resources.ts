@@ -11,19 +11,24 @@ import { scimJson } from './render.ts';
 import { type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { etagOf, renderResource } from './serialize.ts';
 import {
-  type WriteContext,
   createResource,
   patchResource,
   readResource,
   removeResource,
   replaceResource,
+  type WriteContext,
 } from './service.ts';
 import type { ResourceRow } from './store/types.ts';
 
 const isGroup = (kind: ResourceKind) => kind.core.id === SCHEMA.group;
 
 function writeCtx(c: Context<AppEnv>, kind: ResourceKind): WriteContext {
-  return { db: c.get('services').db, tenantId: c.get('principal').tenantId, kind, ifMatch: c.req.header('if-match') };
+  return {
+    db: c.get('services').db,
+    tenantId: c.get('principal').tenantId,
+    kind,
+    ifMatch: c.req.header('if-match'),
+  };
 }
 
 function queryParams(c: Context<AppEnv>): Record<string, string> {
@@ -31,16 +36,30 @@ function queryParams(c: Context<AppEnv>): Record<string, string> {
 }
 
 /** Renders one resource honouring `attributes`/`excludedAttributes` from the query string. */
-async function respond(c: Context<AppEnv>, kind: ResourceKind, row: ResourceRow, status: 200 | 201) {
+async function respond(
+  c: Context<AppEnv>,
+  kind: ResourceKind,
+  row: ResourceRow,
+  status: 200 | 201,
+) {
   const params = parseListRequest(queryParams(c), 1);
   const proj = compileProjection(kind, params);
   let full = row;
   if (!row.related && wantsKey(proj, isGroup(kind) ? 'members' : 'groups')) {
-    full = await readResource(c.get('services').db, c.get('principal').tenantId, kind, row.id, true);
+    full = await readResource(
+      c.get('services').db,
+      c.get('principal').tenantId,
+      kind,
+      row.id,
+      true,
+    );
   }
   const body = applyProjection(renderResource(kind, full, baseUrl(c)), proj);
   const headers: Record<string, string> = { ETag: etagOf(full.version) };
-  if (status === 201) headers.Location = (body.meta as { location: string } | undefined)?.location ?? `${baseUrl(c)}${kind.type.endpoint}/${row.id}`;
+  if (status === 201)
+    headers.Location =
+      (body.meta as { location: string } | undefined)?.location ??
+      `${baseUrl(c)}${kind.type.endpoint}/${row.id}`;
   return scimJson(c, body, status, headers);
 }
 
@@ -49,34 +68,63 @@ export function resourceRoutes(kind: ResourceKind): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .get('/', async (c) => {
       const req = parseListRequest(queryParams(c), c.get('services').config.scim.maxResults);
-      return scimJson(c, await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)));
+      return scimJson(
+        c,
+        await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)),
+      );
     })
     .post('/.search', async (c) => {
       const body = await readJson(c);
       const schemas = body.schemas;
       if (!Array.isArray(schemas) || !schemas.includes(SCHEMA.searchRequest)) {
-        throw new ScimError(400, 'invalidSyntax', `a search request must carry the schema ${SCHEMA.searchRequest}`);
+        throw new ScimError(
+          400,
+          'invalidSyntax',
+          `a search request must carry the schema ${SCHEMA.searchRequest}`,
+        );
       }
       const { schemas: _s, ...params } = body;
       const req = parseListRequest(params, c.get('services').config.scim.maxResults);
-      return scimJson(c, await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)));
+      return scimJson(
+        c,
+        await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)),
+      );
     })
-    .post('/', async (c) => respond(c, kind, await createResource(writeCtx(c, kind), await readJson(c)), 201))
+    .post('/', async (c) =>
+      respond(c, kind, await createResource(writeCtx(c, kind), await readJson(c)), 201),
+    )
     .get('/:id', async (c) => {
       const params = parseListRequest(queryParams(c), 1);
       const proj = compileProjection(kind, params);
       const withRelated = wantsKey(proj, isGroup(kind) ? 'members' : 'groups');
-      const row = await readResource(c.get('services').db, c.get('principal').tenantId, kind, c.req.param('id'), withRelated);
+      const row = await readResource(
+        c.get('services').db,
+        c.get('principal').tenantId,
+        kind,
+        c.req.param('id'),
+        withRelated,
+      );
       if (notModified(c.req.header('if-none-match'), row.version)) {
         return c.body(null, 304, { ETag: etagOf(row.version) });
       }
-      return scimJson(c, applyProjection(renderResource(kind, row, baseUrl(c)), proj), 200, { ETag: etagOf(row.version) });
+      return scimJson(c, applyProjection(renderResource(kind, row, baseUrl(c)), proj), 200, {
+        ETag: etagOf(row.version),
+      });
     })
-    .put('/:id', async (c) => respond(c, kind, await replaceResource(writeCtx(c, kind), c.req.param('id'), await readJson(c)), 200))
+    .put('/:id', async (c) =>
+      respond(
+        c,
+        kind,
+        await replaceResource(writeCtx(c, kind), c.req.param('id'), await readJson(c)),
+        200,
+      ),
+    )
     .patch('/:id', async (c) => {
       const row = await patchResource(writeCtx(c, kind), c.req.param('id'), await readJson(c));
       const asked = new URL(c.req.url).searchParams;
-      const wantsBody = !isGroup(kind) || asked.has('attributes') || asked.has('excludedAttributes');
+      // 204 by default (RFC 7644 §3.5.2 allows it; Entra and Okta accept it); a group's body
+      // could be 100k members. Asking for `attributes`/`excludedAttributes` returns 200 + body.
+      const wantsBody = [...asked.keys()].some((k) => /^(excluded)?attributes$/i.test(k));
       if (!wantsBody) return c.body(null, 204, { ETag: etagOf(row.version) });
       return respond(c, kind, row, 200);
     })

@@ -6,7 +6,7 @@ import { parseListRequest } from './list.ts';
 import { baseUrl } from './location.ts';
 import { runList } from './query.ts';
 import { scimJson } from './render.ts';
-import { SCHEMA, groupKind, userKind } from './schemas/index.ts';
+import { groupKind, SCHEMA, userKind } from './schemas/index.ts';
 
 /**
  * `POST /.search` at the root (RFC 7644 §3.4.3): searched across Users and Groups, users first,
@@ -15,19 +15,30 @@ import { SCHEMA, groupKind, userKind } from './schemas/index.ts';
 export const rootSearchRoutes = new Hono<AppEnv>().post('/.search', async (c) => {
   const body = await readJson(c);
   if (!Array.isArray(body.schemas) || !body.schemas.includes(SCHEMA.searchRequest)) {
-    throw new ScimError(400, 'invalidSyntax', `a search request must carry the schema ${SCHEMA.searchRequest}`);
+    throw new ScimError(
+      400,
+      'invalidSyntax',
+      `a search request must carry the schema ${SCHEMA.searchRequest}`,
+    );
   }
   const { schemas: _s, ...params } = body;
   const { db, config } = c.get('services');
   const tenantId = c.get('principal').tenantId;
   const req = parseListRequest(params, config.scim.maxResults);
-  if (req.cursor !== undefined) throw new ScimError(400, 'invalidValue', 'cursor paging is per resource type');
+  if (req.cursor !== undefined)
+    throw new ScimError(400, 'invalidValue', 'cursor paging is per resource type');
   const users = await runList(db, tenantId, userKind, { ...req, count: req.count }, baseUrl(c));
   const userTotal = users.totalResults as number;
   const usersShown = (users.Resources as unknown[] | undefined) ?? [];
   const groupStart = Math.max(1, req.startIndex - userTotal);
   const groupCount = Math.max(0, req.count - usersShown.length);
-  const groups = await runList(db, tenantId, groupKind, { ...req, startIndex: groupStart, count: groupCount }, baseUrl(c));
+  const groups = await runList(
+    db,
+    tenantId,
+    groupKind,
+    { ...req, startIndex: groupStart, count: groupCount },
+    baseUrl(c),
+  );
   const all = [...usersShown, ...((groups.Resources as unknown[] | undefined) ?? [])];
   return scimJson(c, {
     schemas: [SCHEMA.listResponse],

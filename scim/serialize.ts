@@ -1,4 +1,4 @@
-import { SCHEMA, type ResourceKind } from './schemas/index.ts';
+import { type ResourceKind, SCHEMA } from './schemas/index.ts';
 import type { ResourceRow } from './store/types.ts';
 
 export const etagOf = (version: number) => `W/"${version}"`;
@@ -7,9 +7,16 @@ export const etagOf = (version: number) => `W/"${version}"`;
  * Renders a stored row as a SCIM resource: schemas from the extensions present, id,
  * externalId, the document, the computed references, and meta. No nulls are emitted.
  */
-export function renderResource(kind: ResourceKind, row: ResourceRow, base: string): Record<string, unknown> {
+export function renderResource(
+  kind: ResourceKind,
+  row: ResourceRow,
+  base: string,
+): Record<string, unknown> {
   const { schemas: _ignored, ...doc } = row.doc;
-  const schemas = [kind.core.id, ...kind.extensions.filter((e) => doc[e.id] !== undefined).map((e) => e.id)];
+  const schemas = [
+    kind.core.id,
+    ...kind.extensions.filter((e) => doc[e.id] !== undefined).map((e) => e.id),
+  ];
   const out: Record<string, unknown> = { schemas, id: row.id };
   if (row.externalId) out.externalId = row.externalId;
   // Schema order reads naturally (userName first); jsonb keeps keys in its own order.

@@ -1,12 +1,13 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Db } from '../db/client.ts';
 import type { ScimDoc } from '../db/schema/index.ts';
-import { ScimError, notFound } from './errors.ts';
+import { notFound, ScimError } from './errors.ts';
 import { checkIfMatch } from './preconditions.ts';
 import { normalizeResource } from './resource/normalize.ts';
 import { applyPatch, parsePatchRequest } from './resource/patch.ts';
 import { type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { isUuid } from './store/keys.ts';
-import { type MemberDelta, applyMemberChanges } from './store/members.ts';
+import { applyMemberChanges, type MemberDelta } from './store/members.ts';
 import { recordChange } from './store/outbox.ts';
 import {
   deleteResource,
@@ -45,22 +46,41 @@ function memberDetail(d: MemberDelta): Record<string, unknown> | undefined {
 }
 
 /** POST: creates a resource (and its members) and records the change, atomically. */
-export async function createResource(ctx: WriteContext, body: Record<string, unknown>): Promise<ResourceRow> {
+export async function createResource(
+  ctx: WriteContext,
+  body: Record<string, unknown>,
+): Promise<ResourceRow> {
   const { doc, members } = normalizeResource(ctx.kind, body, 'create');
   return ctx.db.db.transaction(async (tx) => {
     const row = await insertResource(tx, tableOf(ctx.kind), ctx.tenantId, doc);
     let detail: Record<string, unknown> | undefined;
     if (isGroup(ctx.kind) && members?.length) {
-      detail = memberDetail(await applyMemberChanges(tx, ctx.tenantId, row.id, [{ kind: 'add', members }]));
+      detail = memberDetail(
+        await applyMemberChanges(tx, ctx.tenantId, row.id, [{ kind: 'add', members }]),
+      );
     }
-    await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: row.id, version: row.version, operation: 'create', detail });
+    await recordChange(tx, {
+      tenantId: ctx.tenantId,
+      resourceType: ctx.kind.type.name,
+      resourceId: row.id,
+      version: row.version,
+      operation: 'create',
+      detail,
+    });
     return row;
   });
 }
 
-async function lockCurrent(ctx: WriteContext, tx: Parameters<Parameters<Db['db']['transaction']>[0]>[0], id: string) {
+async function lockCurrent(
+  ctx: WriteContext,
+  tx: Parameters<Parameters<Db['db']['transaction']>[0]>[0],
+  id: string,
+) {
   if (!isUuid(id)) throw missing(ctx.kind, id);
-  const row = await getResource(tx, tableOf(ctx.kind), ctx.tenantId, id, { withRelated: false, lock: true });
+  const row = await getResource(tx, tableOf(ctx.kind), ctx.tenantId, id, {
+    withRelated: false,
+    lock: true,
+  });
   if (!row) throw missing(ctx.kind, id);
   checkIfMatch(ctx.ifMatch, row.version);
   return row;
@@ -79,37 +99,62 @@ async function commitChange(
   memberChanges: MemberChange[],
 ): Promise<ResourceRow> {
   const table = tableOf(ctx.kind);
-  const delta = memberChanges.length ? await applyMemberChanges(tx, ctx.tenantId, current.id, memberChanges) : undefined;
+  const delta = memberChanges.length
+    ? await applyMemberChanges(tx, ctx.tenantId, current.id, memberChanges)
+    : undefined;
   const detail = delta ? memberDetail(delta) : undefined;
   if (!docChanged && !detail) return current;
   const row = docChanged
     ? await updateResource(tx, table, ctx.tenantId, current.id, doc)
     : await touchResource(tx, table, ctx.tenantId, current.id);
-  await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: row.id, version: row.version, operation: 'update', detail });
+  await recordChange(tx, {
+    tenantId: ctx.tenantId,
+    resourceType: ctx.kind.type.name,
+    resourceId: row.id,
+    version: row.version,
+    operation: 'update',
+    detail,
+  });
   return row;
 }
 
 /** PUT: replaces the resource. An absent `active` keeps the current state; absent `members` keep membership. */
-export async function replaceResource(ctx: WriteContext, id: string, body: Record<string, unknown>): Promise<ResourceRow> {
+export async function replaceResource(
+  ctx: WriteContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<ResourceRow> {
   return ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
-    const { doc, members } = normalizeResource(ctx.kind, body, 'replace', { id: current.id });
-    if (!isGroup(ctx.kind) && doc.active === undefined && current.doc.active !== undefined) {
-      doc.active = current.doc.active;
-    }
-    const changed = JSON.stringify(doc) !== JSON.stringify(current.doc);
-    const changes: MemberChange[] = isGroup(ctx.kind) && members ? [{ kind: 'replace', members }] : [];
+    const { doc, members } = normalizeResource(ctx.kind, body, 'replace', {
+      id: current.id,
+      doc: current.doc,
+    });
+    const changed = !isDeepStrictEqual(doc, current.doc);
+    const changes: MemberChange[] =
+      isGroup(ctx.kind) && members ? [{ kind: 'replace', members }] : [];
     return commitChange(ctx, tx, current, doc, changed, changes);
   });
 }
 
 /** PATCH: all operations apply in one transaction holding the row lock, or none do. */
-export async function patchResource(ctx: WriteContext, id: string, body: Record<string, unknown>): Promise<ResourceRow> {
+export async function patchResource(
+  ctx: WriteContext,
+  id: string,
+  body: Record<string, unknown>,
+): Promise<ResourceRow> {
   const ops = parsePatchRequest(body);
   return ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
     const result = applyPatch(ctx.kind, { id: current.id, doc: current.doc }, ops);
-    return commitChange(ctx, tx, current, result.doc, result.changed, result.members as MemberChange[]);
+    return commitChange(
+      ctx,
+      tx,
+      current,
+      result.doc,
+      result.changed,
+      result.members as MemberChange[],
+    );
   });
 }
 
@@ -119,7 +164,13 @@ export async function removeResource(ctx: WriteContext, id: string): Promise<voi
     const current = await lockCurrent(ctx, tx, id);
     const gone = await deleteResource(tx, tableOf(ctx.kind), ctx.tenantId, current.id);
     if (!gone) throw missing(ctx.kind, id);
-    await recordChange(tx, { tenantId: ctx.tenantId, resourceType: ctx.kind.type.name, resourceId: current.id, version: current.version + 1, operation: 'delete' });
+    await recordChange(tx, {
+      tenantId: ctx.tenantId,
+      resourceType: ctx.kind.type.name,
+      resourceId: current.id,
+      version: current.version + 1,
+      operation: 'delete',
+    });
   });
 }
 
@@ -137,4 +188,4 @@ export async function readResource(
   return row;
 }
 
-export { tableOf, ScimError };
+export { ScimError, tableOf };

@@ -25,7 +25,11 @@ export interface ScimResponse {
  * files run in parallel without seeing each other's data.
  */
 export function createHarness(overrides: Partial<Config> = {}) {
-  const config: Config = { ...loadConfig({ LOG_LEVEL: 'silent' }), publicUrl: 'http://hub.test', ...overrides };
+  const config: Config = {
+    ...loadConfig({ LOG_LEVEL: 'silent' }),
+    publicUrl: 'http://hub.test',
+    ...overrides,
+  };
   const db = createDb(inject('databaseUrl'), { max: 5 });
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null, lazyConnect: true });
   const services: Services = {
@@ -43,7 +47,10 @@ export function createHarness(overrides: Partial<Config> = {}) {
 
   let counter = 0;
   async function tenant(): Promise<TestTenant> {
-    const t = await createTenant(db.db, `t-${process.pid}-${Date.now()}-${++counter}-${Math.random().toString(36).slice(2, 8)}`);
+    const t = await createTenant(
+      db.db,
+      `t-${process.pid}-${Date.now()}-${++counter}-${Math.random().toString(36).slice(2, 8)}`,
+    );
     const scim = await createToken(db.db, t.id, ['scim']);
     const admin = await createToken(db.db, t.id, ['admin']);
     return { tenantId: t.id, scimToken: scim.token, adminToken: admin.token };

@@ -31,7 +31,11 @@ export async function startTestServices(): Promise<TestServices> {
     }
     let redisUrl = process.env.TEST_REDIS_URL;
     if (!redisUrl) {
-      const redis = await startLocalRedis({ dir: path.join(dir, 'redis'), logger, ephemeral: true });
+      const redis = await startLocalRedis({
+        dir: path.join(dir, 'redis'),
+        logger,
+        ephemeral: true,
+      });
       stops.push(redis.stop);
       redisUrl = redis.url;
     }

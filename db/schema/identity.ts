@@ -1,6 +1,6 @@
-
 import {
   bigint,
+  boolean,
   index,
   integer,
   jsonb,
@@ -10,7 +10,6 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
-  boolean,
 } from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.ts';
 
@@ -81,6 +80,8 @@ export const groupMembers = pgTable(
       .references(() => groups.id, { onDelete: 'cascade' }),
     memberId: uuid('member_id').notNull(),
     memberType: text('member_type', { enum: ['User', 'Group'] }).notNull(),
+    /** A label the provisioning client sent with the member, shown back as `display`. */
+    display: text('display'),
     addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -104,4 +105,3 @@ export const outbox = pgTable(
   },
   (t) => [index('outbox_tenant_idx').on(t.tenantId, t.id)],
 );
-

@@ -1,9 +1,7 @@
 import type { ScimType } from '../errors.ts';
 import type { CompareOp, FilterNode, FilterValue, PatchPath } from './ast.ts';
-import { isAttrName, isAttrPath } from './path.ts';
+import { isAttrName, isAttrPath, parseAttributeList as parseAttributeListSyntax } from './path.ts';
 import { syntaxError, type Token, tokenize } from './tokenize.ts';
-
-export { parseAttributeList } from './path.ts';
 
 /** Deepest nesting of "(", "[" and "not" accepted; deeper input is refused, not recursed into. */
 export const MAX_FILTER_DEPTH = 32;
@@ -151,6 +149,9 @@ class Parser {
     if (word === 'true') return true;
     if (word === 'false') return false;
     if (word === 'null') return null;
+    // Lenient: an unquoted value is read as a string (`userName sw O`, unquoted dates), as
+    // Microsoft's SCIM reference collection sends them. Anything not a word is still an error.
+    if (tok.t === 'word') return tok.v;
     throw this.error(
       `Expected a value (quoted string, number, true, false or null) but found ${describe(tok)}`,
       tok,
@@ -230,4 +231,16 @@ export function parseFilter(text: string): FilterNode {
  */
 export function parsePatchPath(text: string): PatchPath {
   return new Parser(tokenize(text, 'invalidPath'), 'invalidPath').patchPath();
+}
+
+/**
+ * Parses `attributes` / `excludedAttributes`. An entry with a value filter
+ * (`emails[type eq "work"]`, which Microsoft's reference collection sends) is outside RFC 7644
+ * §3.9; it is read leniently as the attribute it filters (`emails`), never as "everything".
+ */
+export function parseAttributeList(text: string): string[] {
+  return parseAttributeListSyntax(text, (entry) => {
+    const p = parsePatchPath(entry);
+    return p.subAttr ? `${p.path}.${p.subAttr}` : p.path;
+  });
 }

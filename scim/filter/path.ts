@@ -38,6 +38,26 @@ export function splitAttrPath(text: string): AttrPathParts | undefined {
   return { ...(urn !== undefined && { urn }), attr, ...(sub !== undefined && { sub }) };
 }
 
+/** Splits at commas outside brackets, so `emails[type eq "a,b"]` stays one entry. */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (c === '"' && text.charAt(i - 1) !== '\\') quoted = !quoted;
+    else if (!quoted && c === '[') depth++;
+    else if (!quoted && c === ']') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
 /** True when `text` is a syntactically valid attribute path. */
 export function isAttrPath(text: string): boolean {
   return splitAttrPath(text) !== undefined;
@@ -48,10 +68,13 @@ export function isAttrPath(text: string): boolean {
  * comma-separated list of attribute paths. A blank parameter means "none"; any empty or
  * malformed entry is a 400 invalidValue so a typo never silently widens or narrows a response.
  */
-export function parseAttributeList(text: string): string[] {
+export function parseAttributeList(
+  text: string,
+  valuePath: (entry: string) => string = (e) => e,
+): string[] {
   if (text.trim() === '') return [];
-  return text.split(',').map((raw) => {
-    const path = raw.trim();
+  return splitTopLevel(text).map((raw) => {
+    const path = raw.includes('[') ? valuePath(raw.trim()) : raw.trim();
     if (!isAttrPath(path)) {
       throw badRequest('invalidValue', `Invalid attribute path '${path}' in attribute list`);
     }

@@ -73,7 +73,10 @@ class Lexer {
     const m = NUMBER.exec(this.text);
     const end = start + (m?.[0].length ?? 0);
     if (!m || WORD_CHAR.test(this.text.charAt(end))) {
-      throw syntaxError(this.code, 'Invalid number (strings must be quoted)', start);
+      // Not a number but a bare word such as an unquoted date (2015-10-10T14:38:21-07:00):
+      // the parser decides whether a bare word is acceptable where it stands.
+      this.word();
+      return;
     }
     this.tokens.push({ t: 'number', v: Number(m[0]), pos: start, end });
     this.i = end;

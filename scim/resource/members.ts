@@ -35,7 +35,12 @@ function memberRef(raw: unknown, at: string): MemberRef {
     throw invalid(`${at}.value: expected a member id, got ${JSON.stringify(value)}`);
   }
   const type = memberType(getCI(raw, 'type'), at);
-  return type ? { value, type } : { value };
+  const ref: MemberRef = type ? { value, type } : { value };
+  const label = getCI(raw, 'display') ?? getCI(raw, 'displayName');
+  if (typeof label === 'string' && label.trim() && label.length <= 256 && !/\p{Cc}/u.test(label)) {
+    ref.display = label;
+  }
+  return ref;
 }
 
 function asList(value: unknown, wrapObject: boolean): unknown[] {
@@ -46,7 +51,7 @@ function asList(value: unknown, wrapObject: boolean): unknown[] {
 
 /**
  * Normalises a `members` value to `[{value, type?}]`, first occurrence of an id winning.
- * `$ref` (also `null`) and `display` are accepted and dropped; `null` means "no members".
+ * `$ref` (also `null`) is accepted and dropped, a `display` label kept; `null` means "no members".
  */
 export function normalizeMembers(value: unknown, wrapObject = false): MemberRef[] {
   if (value === null) return [];

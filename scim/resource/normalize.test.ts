@@ -139,7 +139,7 @@ describe('normalizeResource — Okta', () => {
     expect(explicit.doc.active).toBe(true);
   });
 
-  it('POST group with members: [] and with members (display dropped)', () => {
+  it('POST group with members: [] and with members (display label kept)', () => {
     const empty = createGroup({ schemas: [SCHEMA.group], displayName: 'Test SCIMv2', members: [] });
     expect(empty).toEqual({
       doc: { schemas: [SCHEMA.group], displayName: 'Test SCIMv2' },
@@ -155,7 +155,10 @@ describe('normalizeResource — Okta', () => {
         { value: 'u1' },
       ],
     });
-    expect(out.members).toEqual([{ value: 'u1' }, { value: 'g2', type: 'Group' }]);
+    expect(out.members).toEqual([
+      { value: 'u1', display: 'a@x' },
+      { value: 'g2', type: 'Group' },
+    ]);
     expect(out.doc).not.toHaveProperty('members');
   });
 });

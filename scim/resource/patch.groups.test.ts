@@ -71,7 +71,7 @@ describe('PATCH groups — Okta', () => {
     fails([{ op: 'replace', value: { id: 'another-id', displayName: 'Renamed' } }], 'mutability');
   });
 
-  it('add members with display (dropped)', () => {
+  it('add members with a display label (kept, shown back)', () => {
     const out = patch([
       {
         op: 'add',
@@ -80,7 +80,12 @@ describe('PATCH groups — Okta', () => {
       },
     ]);
     expect(out.members).toEqual([
-      { kind: 'add', members: [{ value: '23a35c27-23d3-4c03-b4c5-6443c09e7173' }] },
+      {
+        kind: 'add',
+        members: [
+          { value: '23a35c27-23d3-4c03-b4c5-6443c09e7173', display: 'test.user@okta.local' },
+        ],
+      },
     ]);
   });
 
@@ -95,7 +100,10 @@ describe('PATCH groups — Okta', () => {
     ]);
     expect(out.members).toEqual([
       { kind: 'remove', ids: ['89bb1940-b905-4575-9e7f-6f887cfb368e'] },
-      { kind: 'add', members: [{ value: '19fc4f7e-ba46-4ab9-8d4d-a4b7b1b8e0b0' }] },
+      {
+        kind: 'add',
+        members: [{ value: '19fc4f7e-ba46-4ab9-8d4d-a4b7b1b8e0b0', display: 'x@okta.local' }],
+      },
     ]);
   });
 });

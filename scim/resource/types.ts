@@ -3,10 +3,12 @@ import type { PatchPath } from '../filter/ast.ts';
 /** A stored resource document: core attributes at top level, extensions under their URN. */
 export type ScimDoc = Record<string, unknown>;
 
-/** One group member reference, as normalised from a request (`$ref` and `display` dropped). */
+/** One group member reference, as normalised from a request (`$ref` dropped). */
 export interface MemberRef {
   value: string;
   type?: 'User' | 'Group';
+  /** A label the client sent (`display`, or `displayName` as some clients do); shown back. */
+  display?: string;
 }
 
 /** A membership change derived from a PATCH; the caller applies them in order to the table. */

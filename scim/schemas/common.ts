@@ -2,7 +2,12 @@ import { type AttributeDef, attr } from './types.ts';
 
 /** Attributes every resource carries (RFC 7643 §3.1); they live in no schema's attribute list. */
 export const commonAttributes: AttributeDef[] = [
-  attr('id', 'string', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
+  attr('id', 'string', {
+    caseExact: true,
+    mutability: 'readOnly',
+    returned: 'always',
+    uniqueness: 'server',
+  }),
   attr('externalId', 'string', { caseExact: true }),
   attr('meta', 'complex', {
     mutability: 'readOnly',

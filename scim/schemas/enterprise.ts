@@ -1,4 +1,4 @@
-import { SCHEMA, type SchemaDef, attr } from './types.ts';
+import { attr, SCHEMA, type SchemaDef } from './types.ts';
 
 export const enterpriseUserSchema: SchemaDef = {
   id: SCHEMA.enterprise,

@@ -89,7 +89,12 @@ export function resolveAttribute(kind: ResourceKind, path: string): ResolvedAttr
   else attrDef = findAttr(commonAttributes, first) ?? findAttr(kind.core.attributes, first);
   if (!attrDef) return undefined;
   const docPath = ext ? [ext.id, attrDef.name] : [attrDef.name];
-  const resolved: ResolvedAttr = { schema: ext?.id ?? kind.core.id, extension: !!ext, attr: attrDef, docPath };
+  const resolved: ResolvedAttr = {
+    schema: ext?.id ?? kind.core.id,
+    extension: !!ext,
+    attr: attrDef,
+    docPath,
+  };
   if (second === undefined) return resolved;
   const sub = findAttr(attrDef.subAttributes ?? [], second);
   if (!sub) return undefined;

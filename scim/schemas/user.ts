@@ -1,5 +1,5 @@
 import { multiValuedSub } from './common.ts';
-import { SCHEMA, type SchemaDef, attr } from './types.ts';
+import { attr, SCHEMA, type SchemaDef } from './types.ts';
 
 const name = attr('name', 'complex', {
   description: "The components of the user's real name.",
@@ -63,7 +63,16 @@ export const userSchema: SchemaDef = {
     }),
     attr('ims', 'complex', {
       multiValued: true,
-      subAttributes: multiValuedSub('string', ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo']),
+      subAttributes: multiValuedSub('string', [
+        'aim',
+        'gtalk',
+        'icq',
+        'xmpp',
+        'msn',
+        'skype',
+        'qq',
+        'yahoo',
+      ]),
     }),
     attr('photos', 'complex', {
       multiValued: true,

@@ -23,7 +23,7 @@ export const userGroupsSql: SQL = sql`(
 export const groupMembersSql: SQL = sql`(
   select coalesce(jsonb_agg(jsonb_build_object(
       'value', gm.member_id,
-      'display', coalesce(u.display_name, u.user_name, g.display_name),
+      'display', coalesce(gm.display, u.display_name, u.user_name, g.display_name),
       'type', gm.member_type)
     order by gm.added_at, gm.member_id), '[]'::jsonb)
   from group_members gm

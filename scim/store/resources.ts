@@ -26,7 +26,11 @@ function columns(table: Table, doc: ScimDoc): Record<string, unknown> {
     };
   }
   const displayName = str(doc.displayName) ?? '';
-  return { display_name: displayName, display_name_key: nameKey(displayName), external_id: externalId };
+  return {
+    display_name: displayName,
+    display_name_key: nameKey(displayName),
+    external_id: externalId,
+  };
 }
 
 const relatedSql = (table: Table) => (table === 'users' ? userGroupsSql : groupMembersSql);
@@ -53,7 +57,10 @@ const toRow = (r: RawRow): ResourceRow => ({
 });
 
 function uniquenessError(table: Table, doc: ScimDoc): ScimError {
-  const what = table === 'users' ? `userName "${String(doc.userName)}"` : `displayName "${String(doc.displayName)}"`;
+  const what =
+    table === 'users'
+      ? `userName "${String(doc.userName)}"`
+      : `displayName "${String(doc.displayName)}"`;
   return new ScimError(409, 'uniqueness', `${what} is already taken in this tenant`);
 }
 
@@ -73,10 +80,21 @@ const selectList = (table: Table, withRelated: boolean) =>
       to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${withRelated ? sql`, ${relatedSql(table)} as related` : sql``}`;
 
 /** Inserts a resource. Unique violations answer 409; the caller writes the outbox row. */
-export async function insertResource(tx: Tx, table: Table, tenantId: string, doc: ScimDoc): Promise<ResourceRow> {
+export async function insertResource(
+  tx: Tx,
+  table: Table,
+  tenantId: string,
+  doc: ScimDoc,
+): Promise<ResourceRow> {
   const cols = columns(table, doc);
-  const names = sql.join(Object.keys(cols).map((k) => sql.identifier(k)), sql`, `);
-  const values = sql.join(Object.values(cols).map((v) => sql`${v}`), sql`, `);
+  const names = sql.join(
+    Object.keys(cols).map((k) => sql.identifier(k)),
+    sql`, `,
+  );
+  const values = sql.join(
+    Object.values(cols).map((v) => sql`${v}`),
+    sql`, `,
+  );
   const rows = await guardUnique(table, doc, () =>
     tx.execute<RawRow>(sql`insert into ${tableSql(table)} (tenant_id, doc, ${names})
       values (${tenantId}, ${JSON.stringify(doc)}::jsonb, ${values})
@@ -120,7 +138,12 @@ export async function updateResource(
 }
 
 /** Bumps version and lastModified without touching the document (membership changes). */
-export async function touchResource(tx: Tx, table: Table, tenantId: string, id: string): Promise<ResourceRow> {
+export async function touchResource(
+  tx: Tx,
+  table: Table,
+  tenantId: string,
+  id: string,
+): Promise<ResourceRow> {
   const rows = await tx.execute<RawRow>(sql`update ${tableSql(table)}
     set version = version + 1, updated_at = greatest(now(), updated_at + interval '1 millisecond')
     where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table, false)}`);
@@ -128,7 +151,12 @@ export async function touchResource(tx: Tx, table: Table, tenantId: string, id: 
 }
 
 /** Deletes a resource and the memberships that point at it; returns false when absent. */
-export async function deleteResource(tx: Tx, table: Table, tenantId: string, id: string): Promise<boolean> {
+export async function deleteResource(
+  tx: Tx,
+  table: Table,
+  tenantId: string,
+  id: string,
+): Promise<boolean> {
   const rows = await tx.execute<{ id: string }>(
     sql`delete from ${tableSql(table)} where tenant_id = ${tenantId} and id = ${id} returning id`,
   );
@@ -141,12 +169,19 @@ export async function deleteResource(tx: Tx, table: Table, tenantId: string, id:
 }
 
 /** One page of a filtered, sorted listing; the total is counted in SQL only when needed. */
-export async function listResources(db: Database, table: Table, tenantId: string, o: ListOptions): Promise<ListResult> {
+export async function listResources(
+  db: Database,
+  table: Table,
+  tenantId: string,
+  o: ListOptions,
+): Promise<ListResult> {
   const t = tableSql(table);
   const conds: SQL[] = [sql`${t}.tenant_id = ${tenantId}`];
   if (o.where) conds.push(sql`(${o.where})`);
   const filtered = sql.join(conds, sql` and `);
-  const keyset = o.after ? sql` and (${t}.created_at, ${t}.id) > (${o.after.createdAt}::timestamptz, ${o.after.id}::uuid)` : sql``;
+  const keyset = o.after
+    ? sql` and (${t}.created_at, ${t}.id) > (${o.after.createdAt}::timestamptz, ${o.after.id}::uuid)`
+    : sql``;
   const dir = o.orderBy?.descending ? sql`desc` : sql`asc`;
   const order = o.orderBy
     ? sql`${o.orderBy.key} ${dir} nulls last, ${t}.created_at, ${t}.id`
