@@ -66,10 +66,11 @@ export async function startRuntime(
     if (opts.publish) await fs.rm(runtimeFile(config), { force: true });
   };
   try {
-    const databaseUrl =
-      config.databaseUrl ??
-      running?.databaseUrl ??
-      (pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), logger })).url;
+    let databaseUrl = config.databaseUrl ?? running?.databaseUrl;
+    if (!databaseUrl) {
+      pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), logger });
+      databaseUrl = pg.url;
+    }
     let redisUrl = config.redisUrl ?? running?.redisUrl ?? '';
     if (!redisUrl && opts.needRedis) {
       redis = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), logger });

@@ -109,9 +109,19 @@ function substitute(v: unknown, created: Map<string, string>): unknown {
   return v;
 }
 
-const errorResult = (op: BulkOp, e: ScimError): BulkResult => ({
+/** The URL of the resource an operation targets; undefined for POST and unusable paths. */
+function locationOf(base: string, op: BulkOp, path: string): string | undefined {
+  const [, endpoint = '', id, extra] = path.split('/');
+  const kind = kindByEndpoint(endpoint);
+  if (op.method === 'POST' || !kind || !id || extra !== undefined || BULK_REF.test(id)) return;
+  return `${base}${kind.type.endpoint}/${id}`;
+}
+
+// RFC 7644 §3.7.3: `location` is required in every result except a failed POST.
+const errorResult = (op: BulkOp, e: ScimError, location?: string): BulkResult => ({
   method: op.method,
   ...(op.bulkId ? { bulkId: op.bulkId } : {}),
+  ...(location ? { location } : {}),
   status: String(e.status),
   response: {
     schemas: [SCHEMA.error],
@@ -171,6 +181,10 @@ async function runBulk(
     const next = idx >= 0 ? pending.splice(idx, 1)[0] : pending.shift();
     if (!next) break;
     const { op, refs } = next;
+    const path = op.path
+      .split('/')
+      .map((seg) => substitute(seg, created))
+      .join('/');
     try {
       if (idx < 0)
         throw new ScimError(409, undefined, `circular bulkId references: ${[...refs].join(', ')}`);
@@ -183,10 +197,7 @@ async function runBulk(
         );
       const resolved: BulkOp = {
         ...op,
-        path: op.path
-          .split('/')
-          .map((seg) => substitute(seg, created))
-          .join('/'),
+        path,
         data: substitute(op.data, created) as Record<string, unknown> | undefined,
       };
       const out = await runOne(db, tenantId, resolved);
@@ -199,14 +210,14 @@ async function runBulk(
               version: etagOf(out.row.version),
               location: `${base}${out.kind.type.endpoint}/${out.row.id}`,
             }
-          : {}),
+          : { location: locationOf(base, op, path) }),
         status: String(out.status),
       });
     } catch (e) {
       if (!(e instanceof ScimError)) throw e;
       errors++;
       if (op.bulkId) failed.add(op.bulkId);
-      results.set(op, errorResult(op, e));
+      results.set(op, errorResult(op, e, locationOf(base, op, path)));
     }
   }
   return ops.filter((o) => results.has(o)).map((o) => results.get(o) as BulkResult);

@@ -51,7 +51,8 @@ export function parseListRequest(params: Record<string, unknown>, maxResults: nu
   const cursor = p.get('cursor');
   const req: ListRequest = {
     descending: sortOrder === 'descending',
-    startIndex: Math.max(1, startIndex ?? 1),
+    // Clamped so OFFSET stays a valid bigint (startIndex=1e20 was a 500).
+    startIndex: Math.min(Math.max(1, startIndex ?? 1), Number.MAX_SAFE_INTEGER),
     count: Math.min(Math.max(0, count ?? DEFAULT_COUNT), maxResults),
   };
   if (filterText !== undefined && filterText.trim() !== '') {
@@ -74,7 +75,7 @@ export function parseListRequest(params: Record<string, unknown>, maxResults: nu
 /** What a cursor remembers: the query it belongs to and where the next page starts. */
 interface CursorState {
   q: string;
-  after?: { createdAt: string; id: string };
+  after?: { createdAt: string; id: string; key?: string | null };
   offset?: number;
 }
 
@@ -108,9 +109,15 @@ export function decodeCursor(resource: string, r: ListRequest): Omit<CursorState
     state.after &&
     typeof state.after.id === 'string' &&
     /^[0-9a-f-]{36}$/i.test(state.after.id) &&
-    !Number.isNaN(Date.parse(state.after.createdAt));
+    typeof state.after.createdAt === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(state.after.createdAt) &&
+    !Number.isNaN(Date.parse(state.after.createdAt)) &&
+    // A sorted listing's cursor carries the sort key (text or null); an unsorted one none.
+    (r.sortBy
+      ? typeof state.after.key === 'string' || state.after.key === null
+      : state.after.key === undefined);
   if (state.after && !validAfter) throw badRequest('invalidCursor', 'the cursor is malformed');
-  if (state.offset !== undefined && !(Number.isInteger(state.offset) && state.offset >= 0)) {
+  if (state.offset !== undefined && !(Number.isSafeInteger(state.offset) && state.offset >= 0)) {
     throw badRequest('invalidCursor', 'the cursor is malformed');
   }
   return { after: state.after, offset: state.offset };

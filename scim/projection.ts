@@ -10,6 +10,8 @@ export interface Projection {
 type Selection = Map<string, true | Selection>;
 
 function addPath(kind: ResourceKind, sel: Selection, path: string): void {
+  // `schemas` is on every resource (RFC 7643 §3) though no schema defines it; always returned.
+  if (path.toLowerCase() === 'schemas') return;
   const { urn, rest } = splitUrn(kind, path);
   if (urn === '') throw badRequest('invalidValue', `unknown attribute "${path}"`);
   if (urn && rest === '') {

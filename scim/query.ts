@@ -1,7 +1,9 @@
 import type { Db } from '../db/client.ts';
+import { badRequest } from './errors.ts';
 import { compileFilter, compileSortKey } from './filter/compile.ts';
 import { decodeCursor, encodeCursor, type ListRequest } from './list.ts';
 import { applyProjection, compileProjection, wantsKey } from './projection.ts';
+import { pgCode } from './render.ts';
 import { type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { renderResource } from './serialize.ts';
 import { tableOf } from './service.ts';
@@ -29,14 +31,18 @@ export async function runList(
   const cursorMode = req.cursor !== undefined;
   const pos = cursorMode ? decodeCursor(kind.type.name, req) : {};
   const offset = cursorMode ? (pos.offset ?? 0) : req.startIndex - 1;
-  const result = await listResources(db.db, table, tenantId, {
-    where,
-    orderBy,
-    offset: pos.after ? 0 : offset,
-    after: pos.after,
-    limit: req.count,
-    withRelated: wantsKey(proj, relatedKey(kind)),
-  });
+  const result = await invalidCursorOnBadKey(
+    pos.after !== undefined,
+    listResources(db.db, table, tenantId, {
+      where,
+      orderBy,
+      offset: pos.after ? 0 : offset,
+      after: pos.after,
+      limit: req.count,
+      withRelated: wantsKey(proj, relatedKey(kind)),
+      withSortKey: cursorMode,
+    }),
+  );
   const resources = result.rows.map((r) => applyProjection(renderResource(kind, r, base), proj));
   const body: Record<string, unknown> = {
     schemas: [SCHEMA.listResponse],
@@ -45,13 +51,31 @@ export async function runList(
   };
   if (!cursorMode) body.startIndex = req.startIndex;
   if (cursorMode && req.count > 0 && result.rows.length === req.count) {
+    // Keyset, not offset: rows inserted before the position mid-walk shift nothing.
     const last = result.rows[result.rows.length - 1];
-    const next =
-      orderBy || !last
-        ? { offset: offset + result.rows.length }
-        : { after: { createdAt: last.createdAt.toISOString(), id: last.id } };
+    const next = last
+      ? {
+          after: {
+            createdAt: last.createdAt.toISOString(),
+            id: last.id,
+            ...(orderBy ? { key: result.lastKey ?? null } : {}),
+          },
+        }
+      : { offset: offset + result.rows.length };
     body.nextCursor = encodeCursor(kind.type.name, req, next);
   }
   if (req.count > 0 || resources.length) body.Resources = resources;
   return body;
+}
+
+/** A forged cursor key the sort expression's type cannot read is the client's error. */
+async function invalidCursorOnBadKey<T>(hasPosition: boolean, run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (e) {
+    if (hasPosition && pgCode(e)?.startsWith('22')) {
+      throw badRequest('invalidCursor', 'the cursor is malformed');
+    }
+    throw e;
+  }
 }

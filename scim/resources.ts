@@ -90,6 +90,10 @@ export function resourceRoutes(kind: ResourceKind): Hono<AppEnv> {
         await runList(c.get('services').db, c.get('principal').tenantId, kind, req, baseUrl(c)),
       );
     })
+    .on(['GET', 'PUT', 'PATCH', 'DELETE'], '/.search', () => {
+      // Registered before `/:id`, which would otherwise take `.search` for an id (a 404).
+      throw new ScimError(405, undefined, '.search only answers POST', { Allow: 'POST' });
+    })
     .post('/', async (c) =>
       respond(c, kind, await createResource(writeCtx(c, kind), await readJson(c)), 201),
     )

@@ -5,7 +5,7 @@ import { notFound, ScimError } from './errors.ts';
 import { checkIfMatch } from './preconditions.ts';
 import { normalizeResource } from './resource/normalize.ts';
 import { applyPatch, parsePatchRequest } from './resource/patch.ts';
-import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { groupKind, type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { isUuid } from './store/keys.ts';
 import { applyMemberChanges, type MemberDelta } from './store/members.ts';
 import { recordChange } from './store/outbox.ts';
@@ -162,8 +162,8 @@ export async function patchResource(
 export async function removeResource(ctx: WriteContext, id: string): Promise<void> {
   await ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
-    const gone = await deleteResource(tx, tableOf(ctx.kind), ctx.tenantId, current.id);
-    if (!gone) throw missing(ctx.kind, id);
+    const leftGroups = await deleteResource(tx, tableOf(ctx.kind), ctx.tenantId, current.id);
+    if (!leftGroups) throw missing(ctx.kind, id);
     await recordChange(tx, {
       tenantId: ctx.tenantId,
       resourceType: ctx.kind.type.name,
@@ -171,6 +171,17 @@ export async function removeResource(ctx: WriteContext, id: string): Promise<voi
       version: current.version + 1,
       operation: 'delete',
     });
+    // The groups it was a member of changed too.
+    for (const g of leftGroups) {
+      await recordChange(tx, {
+        tenantId: ctx.tenantId,
+        resourceType: groupKind.type.name,
+        resourceId: g.id,
+        version: g.version,
+        operation: 'update',
+        detail: memberDetail({ added: [], removed: [current.id], cleared: false }),
+      });
+    }
   });
 }
 

@@ -32,7 +32,9 @@ export async function expectStatus(
 ): Promise<any> {
   const res = await client.call(method, path, body);
   if (res.status !== status) {
-    throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.json)?.slice(0, 300)}`);
+    throw new Error(
+      `${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.json)?.slice(0, 300)}`,
+    );
   }
   return res.json;
 }

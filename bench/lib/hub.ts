@@ -39,10 +39,16 @@ export interface HubOptions {
 
 const MB = 1024 * 1024;
 
-/** VmRSS / VmHWM of a process from /proc (Linux). */
+/** VmRSS / VmHWM of a process from /proc (Linux); NaN where that cannot be read. */
 function procMemory(pid: number): Memory {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    /* not Linux, or the process is gone */
+  }
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
@@ -102,6 +108,10 @@ export async function startHubChild(o: HubOptions): Promise<BenchHub> {
     await done;
     clearTimeout(timer);
   };
+  // If this process exits without stopping the hub (a signal, a crash), the hub goes too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  done.then(() => process.off('exit', killOnExit));
   try {
     await waitHealthy(url, exited, 30_000);
   } catch (e) {

@@ -1,7 +1,7 @@
 import type { BenchContext } from './context.ts';
 import { expectStatus, scimClient } from './http.ts';
 import { summarize, timeSequential } from './stats.ts';
-import { type Row, fmt, latencyCell } from './table.ts';
+import { fmt, latencyCell, type Row } from './table.ts';
 
 const PAGE = 100;
 const REPEATS = 50;
@@ -25,13 +25,16 @@ export async function indexPagingRow(ctx: BenchContext): Promise<Row> {
   const client = scimClient(ctx.hub.url, token);
   const path = `/Users?startIndex=${startIndex}&count=${PAGE}`;
   const first = await expectStatus(client, 200, 'GET', path);
-  if (first.Resources?.[0]?.id !== users[startIndex - 1]?.id) throw new Error('index paging returned the wrong page');
+  if (first.Resources?.[0]?.id !== users[startIndex - 1]?.id)
+    throw new Error('index paging returned the wrong page');
   ctx.progress(`paging: index startIndex=${startIndex}, ${REPEATS} sequential requests`);
   const hub = await timeSequential(REPEATS, () => expectStatus(client, 200, 'GET', path));
-  const base = await timeSequential(
-    REPEATS,
-    () => ctx.db.sql.unsafe(`select ${COLS} from users where tenant_id = $1
-      order by created_at, id offset ${startIndex - 1} limit ${PAGE}`, [tenantId]),
+  const base = await timeSequential(REPEATS, () =>
+    ctx.db.sql.unsafe(
+      `select ${COLS} from users where tenant_id = $1
+      order by created_at, id offset ${startIndex - 1} limit ${PAGE}`,
+      [tenantId],
+    ),
   );
   return ratioRow(
     `GET /Users?startIndex=${startIndex}&count=${PAGE} (index paging), ${REPEATS} sequential`,
@@ -56,7 +59,12 @@ async function walkCursors(ctx: BenchContext, target: number, deadline: number) 
   let cursor = '';
   for (let page = 1; page < target && Date.now() < deadline; page++) {
     const t = performance.now();
-    const body = await expectStatus(client, 200, 'GET', `/Users?cursor=${encodeURIComponent(cursor)}&count=${PAGE}`);
+    const body = await expectStatus(
+      client,
+      200,
+      'GET',
+      `/Users?cursor=${encodeURIComponent(cursor)}&count=${PAGE}`,
+    );
     latencies.push(performance.now() - t);
     if (!body.nextCursor) throw new Error(`cursor walk ended early at page ${page}`);
     cursor = body.nextCursor;
@@ -94,7 +102,8 @@ export async function cursorPagingRows(ctx: BenchContext): Promise<Row[]> {
   const path = `/Users?cursor=${encodeURIComponent(walk.cursor)}&count=${PAGE}`;
   const page = await expectStatus(client, 200, 'GET', path);
   const expectedFirst = users[(walk.reached - 1) * PAGE]?.id;
-  if (page.Resources?.[0]?.id !== expectedFirst) throw new Error(`cursor page ${walk.reached} holds the wrong users`);
+  if (page.Resources?.[0]?.id !== expectedFirst)
+    throw new Error(`cursor page ${walk.reached} holds the wrong users`);
   ctx.progress(`paging: cursor page ${walk.reached}, ${REPEATS} sequential requests`);
   const hub = await timeSequential(REPEATS, () => expectStatus(client, 200, 'GET', path));
   const base = await timeSequential(REPEATS, () => keysetPage(ctx, sqlWalk.after));
@@ -110,6 +119,11 @@ export async function cursorPagingRows(ctx: BenchContext): Promise<Row[]> {
   walkRow.baseline = walkRow.baseline.replace(' (', ` · total ${fmt.s(sqlTotalS)} (`);
   return [
     walkRow,
-    ratioRow(`Cursor page ${walk.reached} (same users as startIndex ${(walk.reached - 1) * PAGE + 1}), ${REPEATS} sequential`, hub, base, `keyset after row ${((walk.reached - 1) * PAGE).toLocaleString('en-US')}`),
+    ratioRow(
+      `Cursor page ${walk.reached} (same users as startIndex ${(walk.reached - 1) * PAGE + 1}), ${REPEATS} sequential`,
+      hub,
+      base,
+      `keyset after row ${((walk.reached - 1) * PAGE).toLocaleString('en-US')}`,
+    ),
   ];
 }

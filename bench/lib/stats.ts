@@ -23,11 +23,19 @@ export function summarize(samples: number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   const arr = Array.from(sorted);
   const sum = arr.reduce((a, b) => a + b, 0);
-  return { count: arr.length, p50: percentile(arr, 50), p99: percentile(arr, 99), mean: sum / (arr.length || 1) };
+  return {
+    count: arr.length,
+    p50: percentile(arr, 50),
+    p99: percentile(arr, 99),
+    mean: sum / (arr.length || 1),
+  };
 }
 
 /** Runs `op` `n` times one after the other; returns each call's latency. */
-export async function timeSequential(n: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function timeSequential(
+  n: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();

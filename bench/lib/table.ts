@@ -11,7 +11,9 @@ export interface Row {
 }
 
 const num = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
 
 export const fmt = {
   rate: (n: number, unit = 'req/s') => `${num(n)} ${unit}`,
@@ -21,7 +23,8 @@ export const fmt = {
   s: (n: number) => `${num(n, 2)} s`,
 };
 
-export const latencyCell = (l: { p50: number; p99: number }) => `p50 ${fmt.ms(l.p50)} · p99 ${fmt.ms(l.p99)}`;
+export const latencyCell = (l: { p50: number; p99: number }) =>
+  `p50 ${fmt.ms(l.p50)} · p99 ${fmt.ms(l.p99)}`;
 export const throughputCell = (t: { rate: number; p50: number; p99: number }, unit = 'req/s') =>
   `${fmt.rate(t.rate, unit)} · ${latencyCell(t)}`;
 
@@ -30,10 +33,19 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** The report as a Markdown table (pasteable into README). */
 export function markdownTable(rows: Row[]): string {
-  const head = ['Benchmark', 'Hub', 'Raw SQL baseline (same run)', 'Hub / baseline', 'Budget', 'Result'];
+  const head = [
+    'Benchmark',
+    'Hub',
+    'Raw SQL baseline (same run)',
+    'Hub / baseline',
+    'Budget',
+    'Result',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
-    lines.push(`| ${[r.name, r.hub, r.baseline, r.ratio, r.budget ?? '—', verdict(r)].map(cell).join(' | ')} |`);
+    lines.push(
+      `| ${[r.name, r.hub, r.baseline, r.ratio, r.budget ?? '—', verdict(r)].map(cell).join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { nameKey } from '../../scim/store/keys.ts';
 import type { BenchContext } from './context.ts';
 import { expectStatus, scimClient } from './http.ts';
 import { runLoad } from './load.ts';
-import { type SeededUser, copyUsers, userDoc } from './seed.ts';
+import { copyUsers, type SeededUser, userDoc } from './seed.ts';
 import { summarize, timeConcurrent, timeSequential } from './stats.ts';
-import { type Row, fmt, latencyCell, throughputCell } from './table.ts';
-import { nameKey } from '../../scim/store/keys.ts';
+import { fmt, latencyCell, type Row, throughputCell } from './table.ts';
 
 const POSTS = 5000;
 
@@ -25,12 +25,15 @@ export async function postRow(ctx: BenchContext): Promise<Row> {
   });
   ctx.progress(`post: raw SQL, ${POSTS} single-row INSERTs at ${ctx.connections} concurrent`);
   const sql = ctx.db.sql;
-  const base = await timeConcurrent({ concurrency: ctx.connections, durationMs: 30_000, amount: POSTS }, (i) => {
-    const doc = userDoc(i, `q${run}-`);
-    const userName = doc.userName as string;
-    return sql`insert into users (id, tenant_id, user_name, user_name_key, active, doc)
-      values (${randomUUID()}, ${tenantId}, ${userName}, ${nameKey(userName)}, true, ${sql.json(doc as never)})`;
-  });
+  const base = await timeConcurrent(
+    { concurrency: ctx.connections, durationMs: 30_000, amount: POSTS },
+    (i) => {
+      const doc = userDoc(i, `q${run}-`);
+      const userName = doc.userName as string;
+      return sql`insert into users (id, tenant_id, user_name, user_name_key, active, doc)
+      values (${randomUUID()}, ${tenantId}, ${userName}, ${nameKey(userName)}, true, ${JSON.stringify(doc)}::jsonb)`;
+    },
+  );
   return {
     name: `POST /Users (unique userNames), ${hub.count.toLocaleString('en-US')} creates, ${ctx.connections} conns`,
     hub: `${throughputCell(hub)}${hub.errors ? ` · ${hub.errors} errors (${hub.statuses})` : ''}`,
@@ -56,7 +59,11 @@ const sqlAddMember = (ctx: BenchContext, groupId: string, userId: string) =>
   });
 
 /** Alternates big/small so drift on a noisy machine hits both sides equally. */
-async function alternate(n: number, big: (i: number) => Promise<unknown>, small: (i: number) => Promise<unknown>) {
+async function alternate(
+  n: number,
+  big: (i: number) => Promise<unknown>,
+  small: (i: number) => Promise<unknown>,
+) {
   const b: number[] = [];
   const s: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -80,7 +87,11 @@ export async function patchRows(ctx: BenchContext): Promise<Row[]> {
   const patch = (groupId: string, u: SeededUser | undefined) =>
     expectStatus(client, 204, 'PATCH', `/Groups/${groupId}`, addMember((u as SeededUser).id));
   ctx.progress(`patch: hub, ${N_PATCH} adds to each group (alternating)`);
-  await alternate(WARMUP, (i) => patch(bigGroupId, extras[i]), (i) => patch(smallGroupId, smallCandidates[i]));
+  await alternate(
+    WARMUP,
+    (i) => patch(bigGroupId, extras[i]),
+    (i) => patch(smallGroupId, smallCandidates[i]),
+  );
   const hub = await alternate(
     N_PATCH,
     (i) => patch(bigGroupId, extras[WARMUP + i]),

@@ -20,6 +20,9 @@ export type Operand =
 const ISO_DATE =
   /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
+const MIN_DATE_MS = Date.parse('0001-01-01T00:00:00Z');
+const MAX_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 /**
  * Parses an xsd:dateTime-like literal (a date alone, or with time; no zone means UTC) into
  * epoch ms and a canonical ISO string. Anything else → undefined, so it never reaches SQL.
@@ -34,6 +37,8 @@ export function parseDateLiteral(text: string): { ms: number; iso: string } | un
   if (Number.isNaN(ms) || day.getUTCDate() !== Number(d) || day.getUTCMonth() !== Number(mo) - 1) {
     return undefined;
   }
+  // PostgreSQL has no year 0 and reads no 6-digit ISO years: outside 0001–9999 UTC was a 500.
+  if (ms < MIN_DATE_MS || ms > MAX_DATE_MS) return undefined;
   return { ms, iso: new Date(ms).toISOString() };
 }
 

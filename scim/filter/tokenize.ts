@@ -101,6 +101,8 @@ class Lexer {
       }
     }
     this.i++;
+    // `\u0000` decodes to NUL, which PostgreSQL refuses in a bound text value (a 500).
+    if (out.includes('\u0000')) throw syntaxError(this.code, 'NUL in string', start);
     this.tokens.push({ t: 'string', v: out, pos: start, end: this.i });
   }
 

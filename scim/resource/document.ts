@@ -64,9 +64,15 @@ function checkName(name: string, value: unknown): void {
 }
 
 /**
- * Checks the core schema's required attributes (userName for users, displayName for groups).
- * With `before`, an attribute left unchanged is not re-checked, so a PATCH of some other
- * attribute never fails on data imported before these rules existed.
+ * externalId is a btree-indexed column: PostgreSQL refuses an index entry over ~2.7 kB, which
+ * would be a 500. Real ids (GUIDs, Okta ids, DNs) are far shorter.
+ */
+export const MAX_EXTERNAL_ID_BYTES = 1024;
+
+/**
+ * Checks the core schema's required attributes (userName for users, displayName for groups)
+ * and the size of externalId. With `before`, an attribute left unchanged is not re-checked,
+ * so a PATCH of some other attribute never fails on data imported before these rules existed.
  */
 export function checkRequired(kind: ResourceKind, doc: ScimDoc, before?: ScimDoc): void {
   for (const attr of kind.core.attributes) {
@@ -74,6 +80,11 @@ export function checkRequired(kind: ResourceKind, doc: ScimDoc, before?: ScimDoc
     const value = doc[attr.name];
     if (before && deepEqual(value, before[attr.name])) continue;
     checkName(attr.name, value);
+  }
+  const ext = doc.externalId;
+  const changed = !before || ext !== before.externalId;
+  if (changed && typeof ext === 'string' && Buffer.byteLength(ext) > MAX_EXTERNAL_ID_BYTES) {
+    throw badRequest('invalidValue', `externalId is longer than ${MAX_EXTERNAL_ID_BYTES} bytes`);
   }
 }
 

@@ -106,17 +106,26 @@ class JsonReader {
   private string(): string {
     let out = '';
     let start = ++this.i;
+    let escaped = false;
     for (;;) {
       const code = this.s.charCodeAt(this.i);
       if (Number.isNaN(code)) throw this.fail('unterminated string');
       if (code < 0x20) throw this.fail('unescaped control character in a string');
       if (code === 0x22) break;
       if (code === 0x5c) {
+        escaped = true;
         out += this.s.slice(start, this.i) + this.escape();
         start = this.i;
       } else this.i++;
     }
     out += this.s.slice(start, this.i++);
+    // Only \u escapes can produce what PostgreSQL text/jsonb cannot hold (it would be a 500).
+    if (escaped && !storable(out)) {
+      throw badRequest(
+        'invalidValue',
+        `U+0000 or an unpaired surrogate in a string before offset ${this.i}`,
+      );
+    }
     return out;
   }
 
@@ -169,6 +178,20 @@ class JsonReader {
     const where = at >= this.s.length ? 'at end of input' : `at offset ${at}`;
     return badRequest('invalidSyntax', `Invalid JSON body ${where}: ${why}`);
   }
+}
+
+/** False for strings holding U+0000 or an unpaired UTF-16 surrogate. */
+function storable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || (c >= 0xdc00 && c <= 0xdfff)) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    }
+  }
+  return true;
 }
 
 /**

@@ -100,7 +100,10 @@ function assignPassword(st: BuildState, value: unknown): void {
 
 function assignKey(st: BuildState, key: string, value: unknown): void {
   const { kind } = st;
-  if (isForbiddenKey(key)) throw badRequest('invalidSyntax', `The key "${key}" is not allowed`);
+  // Dotted / URN keys too (`name.__proto__`): refused, never silently dropped.
+  if (key.split(/[.:]/).some(isForbiddenKey)) {
+    throw badRequest('invalidSyntax', `The key "${key}" is not allowed`);
+  }
   const lower = key.toLowerCase();
   if (lower === 'schemas') return;
   const ext = kind.extensions.find((e) => e.id.toLowerCase() === lower);

@@ -80,7 +80,8 @@ export function resolveTarget(
 
 /** A no-path value key ("name.givenName", "urn:…:User:department") as a target, if known. */
 export function targetForKey(kind: ResourceKind, key: string): Target | undefined {
-  if (isForbiddenKey(key)) throw invalidPath(key, 'forbidden attribute name');
+  // Also `name.__proto__`: it does not parse as a path, but must not be silently ignored.
+  if (key.split(/[.:]/).some(isForbiddenKey)) throw invalidPath(key, 'forbidden attribute name');
   let path: PatchPath;
   try {
     path = parsePatchPath(key);

@@ -150,22 +150,26 @@ export async function touchResource(
   return toRow(rows[0] as RawRow);
 }
 
-/** Deletes a resource and the memberships that point at it; returns false when absent. */
+/**
+ * Deletes a resource and the memberships that point at it. Returns the groups it left, with
+ * their bumped versions (the caller records their change), or undefined when absent.
+ */
 export async function deleteResource(
   tx: Tx,
   table: Table,
   tenantId: string,
   id: string,
-): Promise<boolean> {
+): Promise<{ id: string; version: number }[] | undefined> {
   const rows = await tx.execute<{ id: string }>(
     sql`delete from ${tableSql(table)} where tenant_id = ${tenantId} and id = ${id} returning id`,
   );
-  if (rows.length === 0) return false;
-  await tx.execute(sql`with gone as (
+  if (rows.length === 0) return undefined;
+  const left = await tx.execute<{ id: string; version: number }>(sql`with gone as (
       delete from group_members where tenant_id = ${tenantId} and member_id = ${id} returning group_id)
-    update groups set version = version + 1, updated_at = now()
-    where tenant_id = ${tenantId} and id in (select group_id from gone)`);
-  return true;
+    update groups set version = version + 1,
+      updated_at = greatest(now(), updated_at + interval '1 millisecond')
+    where tenant_id = ${tenantId} and id in (select group_id from gone) returning id, version`);
+  return [...left];
 }
 
 /** One page of a filtered, sorted listing; the total is counted in SQL only when needed. */
@@ -179,22 +183,68 @@ export async function listResources(
   const conds: SQL[] = [sql`${t}.tenant_id = ${tenantId}`];
   if (o.where) conds.push(sql`(${o.where})`);
   const filtered = sql.join(conds, sql` and `);
-  const keyset = o.after
-    ? sql` and (${t}.created_at, ${t}.id) > (${o.after.createdAt}::timestamptz, ${o.after.id}::uuid)`
-    : sql``;
+  const keyset = o.after ? sql` and ${await afterPosition(db, table, o.after, o.orderBy)}` : sql``;
   const dir = o.orderBy?.descending ? sql`desc` : sql`asc`;
   const order = o.orderBy
     ? sql`${o.orderBy.key} ${dir} nulls last, ${t}.created_at, ${t}.id`
     : sql`${t}.created_at, ${t}.id`;
-  const page =
+  const sortKey = o.withSortKey && o.orderBy ? o.orderBy.key : undefined;
+  const keyCol = sortKey ? sql`, (${sortKey})::text as sort_key` : sql``;
+  type PageRow = RawRow & { sort_key?: string | null };
+  const rows =
     o.limit === 0
-      ? Promise.resolve([] as RawRow[])
-      : db.execute<RawRow>(sql`select ${selectList(table, o.withRelated)} from ${t}
-          where ${filtered}${keyset} order by ${order} limit ${o.limit} offset ${o.offset}`);
-  const rows = await page;
+      ? ([] as PageRow[])
+      : await db.execute<PageRow>(sql`select ${selectList(table, o.withRelated)}${keyCol}
+          from ${t} where ${filtered}${keyset} order by ${order} limit ${o.limit} offset ${o.offset}`);
   const complete = o.offset === 0 && !o.after && o.limit > 0 && rows.length < o.limit;
   const total = complete ? rows.length : await countResources(db, table, filtered);
-  return { rows: rows.map(toRow), total };
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map(toRow),
+    total,
+    ...(last && sortKey ? { lastKey: last.sort_key ?? null } : {}),
+  };
+}
+
+/** SQL types a sort key can have, as cast targets for a cursor's text key. */
+const KEY_TYPES: Record<string, string> = {
+  text: 'text',
+  boolean: 'boolean',
+  numeric: 'numeric',
+  uuid: 'uuid',
+  'timestamp with time zone': 'timestamptz',
+  'timestamp without time zone': 'timestamp',
+};
+
+/** The SQL type of a sort expression, asked of PostgreSQL on an all-null row (no table read). */
+async function sortKeyType(db: Database, table: Table, key: SQL): Promise<SQL> {
+  const t = tableSql(table);
+  const rows = await db.execute<{ type: string }>(
+    sql`select pg_typeof(${key})::text as type from (select (null::${t}).*) as ${t}`,
+  );
+  const type = KEY_TYPES[rows[0]?.type ?? ''];
+  if (!type) throw new Error(`unsupported sort key type ${rows[0]?.type}`);
+  return sql.raw(type);
+}
+
+/**
+ * Rows strictly after a cursor position in list order (sort key nulls last, then created_at,
+ * id). The cursor's key is text, cast back to the sort expression's own type.
+ */
+async function afterPosition(
+  db: Database,
+  table: Table,
+  after: NonNullable<ListOptions['after']>,
+  orderBy: ListOptions['orderBy'],
+): Promise<SQL> {
+  const t = tableSql(table);
+  const tail = sql`(${t}.created_at, ${t}.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`;
+  if (!orderBy || after.key === undefined) return tail;
+  const k = orderBy.key;
+  if (after.key === null) return sql`(${k} is null and ${tail})`;
+  const at = sql`cast(${after.key}::text as ${await sortKeyType(db, table, k)})`;
+  const beyond = orderBy.descending ? sql`${k} < ${at}` : sql`${k} > ${at}`;
+  return sql`(${beyond} or (${k} = ${at} and ${tail}) or ${k} is null)`;
 }
 
 async function countResources(db: Database, table: Table, filtered: SQL): Promise<number> {

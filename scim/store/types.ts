@@ -25,14 +25,21 @@ export interface ListOptions {
   orderBy?: { key: SQL; descending: boolean };
   offset: number;
   limit: number;
-  /** Keyset position (created_at, id) for cursor paging in default order. */
-  after?: { createdAt: string; id: string };
+  /**
+   * Keyset position for cursor paging: the last row's (created_at, id) and, when sorted, its
+   * sort key as text (null when the row had none).
+   */
+  after?: { createdAt: string; id: string; key?: string | null };
+  /** Also return the last row's sort key (to build the next cursor). */
+  withSortKey?: boolean;
   withRelated: boolean;
 }
 
 export interface ListResult {
   rows: ResourceRow[];
   total: number;
+  /** The last row's sort key as text, when `withSortKey` was asked. */
+  lastKey?: string | null;
 }
 
 /** Member changes of a group PATCH/PUT, decided by the PATCH engine. */
