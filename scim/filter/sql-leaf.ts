@@ -56,7 +56,7 @@ export const textOf = (j: SQL) => sql`(${j} #>> '{}')`;
 
 /** jsonb → timestamptz, NULL (not an error) when the stored text is not a valid timestamp. */
 export const timestampOf = (j: SQL) =>
-  sql`case when pg_input_is_valid(${textOf(j)}, 'timestamptz') then ${textOf(j)}::timestamptz end`;
+  sql`idhub_try_timestamptz(${textOf(j)})`;
 
 export const numericOf = (j: SQL) =>
   sql`case when jsonb_typeof(${j}) = 'number' then (${j})::numeric end`;
