@@ -10,7 +10,7 @@ export interface Services {
   db: Db;
   redis: Redis;
   logger: Logger;
-  recordTokenUse: (tokenId: string) => void;
+  recordTokenUse: (tokenId: string) => unknown;
 }
 
 export interface AppEnv {

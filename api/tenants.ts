@@ -127,12 +127,14 @@ export async function authenticateToken(db: Database, token: string): Promise<Pr
  */
 export function createUsageRecorder(db: Database, onError: (e: unknown) => void) {
   const lastWritten = new Map<string, number>();
-  return (tokenId: string) => {
+  /** Returns the pending write, or undefined when this use was within the minute. */
+  return (tokenId: string): Promise<void> | undefined => {
     const now = Date.now();
-    if ((lastWritten.get(tokenId) ?? 0) > now - 60_000) return;
+    if ((lastWritten.get(tokenId) ?? 0) > now - 60_000) return undefined;
     lastWritten.set(tokenId, now);
     if (lastWritten.size > 10_000) lastWritten.clear();
-    db.update(apiTokens)
+    return db
+      .update(apiTokens)
       .set({ lastUsedAt: sql`now()` })
       .where(eq(apiTokens.id, tokenId))
       .then(() => undefined, onError);
