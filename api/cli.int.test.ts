@@ -104,7 +104,11 @@ describe('idhub CLI beside a running hub', () => {
     expect((await get()).status).toBe(200);
     const revoked = runCli(['token', 'revoke', tokenId]);
     expect(revoked.code, revoked.stderr).toBe(0);
-    expect((await get()).status).toBe(401);
+    // The hub learns of the revocation through PostgreSQL NOTIFY: poll, bounded.
+    const until = Date.now() + 5000;
+    let status = (await get()).status;
+    while (status === 200 && Date.now() < until) status = (await get()).status;
+    expect(status).toBe(401);
   });
 
   it('rejects an unknown scope and an unknown tenant', () => {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
+import type { TokenAuthenticator } from './auth-cache.ts';
 import type { Config } from './config.ts';
 import type { Principal } from './tenants.ts';
 
@@ -11,6 +12,7 @@ export interface Services {
   redis: Redis;
   logger: Logger;
   recordTokenUse: (tokenId: string) => unknown;
+  auth: TokenAuthenticator;
 }
 
 export interface AppEnv {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createApp } from './app.ts';
+import { createAuthCache } from './auth-cache.ts';
 import type { Config } from './config.ts';
 import type { Services } from './env.ts';
 import { startRuntime } from './runtime.ts';
@@ -27,6 +28,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     db,
     redis,
     logger,
+    auth: await createAuthCache(db, logger),
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
   };
   const app = createApp(services);
@@ -49,6 +51,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
         });
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      await services.auth.close();
       await db.close();
       redis.disconnect();
       await runtime.stop();

@@ -33,7 +33,12 @@ describe('tenants and tokens', () => {
     const tok = await createToken(h.db.db, a.id, ['scim', 'admin']);
     expect(tok.token.startsWith(tok.prefix)).toBe(true);
     const p = await authenticateToken(h.db.db, tok.token);
-    expect(p).toEqual({ tokenId: tok.id, tenantId: a.id, scopes: ['scim', 'admin'] });
+    expect(p).toEqual({
+      tokenId: tok.id,
+      tenantId: a.id,
+      scopes: ['scim', 'admin'],
+      expiresAt: null,
+    });
     expect(await authenticateToken(h.db.db, `${tok.token}x`)).toBeNull();
   });
 

@@ -104,10 +104,18 @@ export interface Principal {
 }
 
 /** Resolves a presented bearer token to its principal, or null when unknown/revoked/expired. */
-export async function authenticateToken(db: Database, token: string): Promise<Principal | null> {
+export async function authenticateToken(
+  db: Database,
+  token: string,
+): Promise<(Principal & { expiresAt: Date | null }) | null> {
   if (token.length < 10 || token.length > 200) return null;
   const rows = await db
-    .select({ tokenId: apiTokens.id, tenantId: apiTokens.tenantId, scopes: apiTokens.scopes })
+    .select({
+      tokenId: apiTokens.id,
+      tenantId: apiTokens.tenantId,
+      scopes: apiTokens.scopes,
+      expiresAt: apiTokens.expiresAt,
+    })
     .from(apiTokens)
     .innerJoin(tenants, eq(tenants.id, apiTokens.tenantId))
     .where(

@@ -13,13 +13,45 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/** Opens a pooled connection to PostgreSQL. */
-export function createDb(url: string, opts: { max?: number } = {}): Db {
+type Unsafe = postgres.Sql['unsafe'];
+
+/**
+ * drizzle sends every statement unprepared, so PostgreSQL plans the same SCIM query on every
+ * request (planning costs more than running it). This view of the client prepares every
+ * parameterised statement — postgres.js keeps them per connection, keyed by the SQL text,
+ * which depends on the filter's shape only, never on its values.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        const unsafe: Unsafe = (query, args, options) =>
+          target.unsafe(query, args, args?.length ? { prepare: true, ...options } : options);
+        return unsafe;
+      }
+      if (prop === 'begin') {
+        return (...a: unknown[]) => {
+          const last = a.length - 1;
+          const fn = a[last] as (tx: postgres.Sql) => unknown;
+          a[last] = (tx: postgres.Sql) => fn(preparing(tx));
+          return (target.begin as (...x: unknown[]) => unknown)(...a);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
+/**
+ * Opens a pooled connection to PostgreSQL. `prepare: false` is for poolers in transaction
+ * mode (PgBouncer), which cannot keep prepared statements.
+ */
+export function createDb(url: string, opts: { max?: number; prepare?: boolean } = {}): Db {
   const client = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
     connection: { application_name: 'idhub' },
   });
-  const db = drizzle(client, { schema });
+  const db = drizzle(opts.prepare === false ? client : preparing(client), { schema });
   return { db, sql: client, close: () => client.end({ timeout: 5 }) };
 }

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../api/env.ts';
-import { authenticateToken } from '../api/tenants.ts';
 import { ScimError } from './errors.ts';
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="idhub", error="invalid_token"' };
@@ -14,8 +13,8 @@ export const scimAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
       'WWW-Authenticate': 'Bearer realm="idhub"',
     });
   }
-  const { db, recordTokenUse } = c.get('services');
-  const principal = await authenticateToken(db.db, match[1]);
+  const { auth, recordTokenUse } = c.get('services');
+  const principal = await auth.authenticate(match[1]);
   if (!principal)
     throw new ScimError(
       401,

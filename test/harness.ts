@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, inject } from 'vitest';
 import { createApp } from '../api/app.ts';
+import { lazyAuthCache } from '../api/auth-cache.ts';
 import { type Config, loadConfig } from '../api/config.ts';
 import type { Services } from '../api/env.ts';
 import { createTenant, createToken } from '../api/tenants.ts';
@@ -32,15 +33,18 @@ export function createHarness(overrides: Partial<Config> = {}) {
   };
   const db = createDb(inject('databaseUrl'), { max: 5 });
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null, lazyConnect: true });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const services: Services = {
     config,
     db,
     redis,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
     recordTokenUse: () => {},
+    auth: lazyAuthCache(db, logger),
   };
   const app = createApp(services);
   afterAll(async () => {
+    await services.auth.close();
     await db.close();
     redis.disconnect();
   });

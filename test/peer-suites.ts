@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import newman from 'newman';
 import pino from 'pino';
 import { createApp } from '../api/app.ts';
+import { lazyAuthCache } from '../api/auth-cache.ts';
 import { loadConfig } from '../api/config.ts';
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
@@ -128,7 +129,8 @@ async function main(): Promise<number> {
   const db = createDb(services.databaseUrl, { max: 10 });
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: null });
   const logger = pino({ level: process.env.PEER_LOG_LEVEL ?? 'silent' });
-  const app = createApp({ config, db, redis, logger, recordTokenUse: () => {} });
+  const auth = lazyAuthCache(db, logger);
+  const app = createApp({ config, db, redis, logger, recordTokenUse: () => {}, auth });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -144,6 +146,7 @@ async function main(): Promise<number> {
   } finally {
     server.close();
     redis.disconnect();
+    await auth.close();
     await db.close();
     await services.stop();
   }

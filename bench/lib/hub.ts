@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../../api/app.ts';
+import { lazyAuthCache } from '../../api/auth-cache.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Services } from '../../api/env.ts';
 import { freePort } from '../../api/services/ports.ts';
@@ -136,6 +137,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
     redis,
     logger,
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
+    auth: lazyAuthCache(db, logger),
   };
   const server = serve({ fetch: createApp(services).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -145,6 +147,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
       server.close(() => resolve());
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await services.auth.close();
     await db.close();
     redis.disconnect();
   };

@@ -34,6 +34,7 @@ export async function indexPagingRow(ctx: BenchContext): Promise<Row> {
       `select ${COLS} from users where tenant_id = $1
       order by created_at, id offset ${startIndex - 1} limit ${PAGE}`,
       [tenantId],
+      { prepare: true },
     ),
   );
   return ratioRow(
@@ -50,6 +51,7 @@ const keysetPage = (ctx: BenchContext, after: { createdAt: string; id: string })
     `select ${COLS} from users where tenant_id = $1 and (created_at, id) > ($2::timestamptz, $3::uuid)
       order by created_at, id limit ${PAGE}`,
     [ctx.seeded.tenantId, after.createdAt, after.id],
+    { prepare: true },
   );
 
 /** Walks SCIM cursors from the first page to `target`; returns per-page latencies and the last cursor. */

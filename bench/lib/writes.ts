@@ -58,6 +58,13 @@ const sqlAddMember = (ctx: BenchContext, groupId: string, userId: string) =>
     await tx`update groups set version = version + 1, updated_at = now() where id = ${groupId}`;
   });
 
+/** Every timed add really added a member (a 204 for a no-op would flatter the hub). */
+async function expectMembers(ctx: BenchContext, groupId: string, n: number): Promise<void> {
+  const [row] = await ctx.db.sql<{ n: number }[]>`select count(*)::int as n from group_members
+    where group_id = ${groupId}`;
+  if (row?.n !== n) throw new Error(`group ${groupId} has ${row?.n} members, expected ${n}`);
+}
+
 /** Alternates big/small so drift on a noisy machine hits both sides equally. */
 async function alternate(
   n: number,
@@ -82,7 +89,7 @@ export async function patchRows(ctx: BenchContext): Promise<Row[]> {
   const { tenantId, token, users, bigGroupId, smallGroupId } = ctx.seeded;
   const per = N_PATCH + WARMUP;
   const extras: SeededUser[] = await copyUsers(ctx.db, tenantId, users.length, 2 * per, 'x');
-  const smallCandidates = users.slice(10, 10 + 2 * per);
+  const smallCandidates = users.slice(10, 10 + per + N_PATCH);
   const client = scimClient(ctx.hub.url, token);
   const patch = (groupId: string, u: SeededUser | undefined) =>
     expectStatus(client, 204, 'PATCH', `/Groups/${groupId}`, addMember((u as SeededUser).id));
@@ -103,6 +110,8 @@ export async function patchRows(ctx: BenchContext): Promise<Row[]> {
     (i) => sqlAddMember(ctx, bigGroupId, (extras[per + i] as SeededUser).id),
     (i) => sqlAddMember(ctx, smallGroupId, (smallCandidates[per + i] as SeededUser).id),
   );
+  await expectMembers(ctx, bigGroupId, users.length + per + N_PATCH);
+  await expectMembers(ctx, smallGroupId, 10 + per + N_PATCH);
   const ratio = hub.big.p50 / hub.small.p50;
   const n = users.length.toLocaleString('en-US');
   const row = (label: string, h: typeof hub.big, b: typeof hub.big): Row => ({

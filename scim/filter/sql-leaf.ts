@@ -55,8 +55,7 @@ const ORDER_SQL = {
 export const textOf = (j: SQL) => sql`(${j} #>> '{}')`;
 
 /** jsonb → timestamptz, NULL (not an error) when the stored text is not a valid timestamp. */
-export const timestampOf = (j: SQL) =>
-  sql`idhub_try_timestamptz(${textOf(j)})`;
+export const timestampOf = (j: SQL) => sql`idhub_try_timestamptz(${textOf(j)})`;
 
 export const numericOf = (j: SQL) =>
   sql`case when jsonb_typeof(${j}) = 'number' then (${j})::numeric end`;
