@@ -44,8 +44,9 @@ async function respond(
 ) {
   const params = parseListRequest(queryParams(c), 1);
   const proj = compileProjection(kind, params);
-  let full = row;
-  if (!row.related && wantsKey(proj, isGroup(kind) ? 'members' : 'groups')) {
+  // A user just created belongs to no group yet: nothing to read back.
+  let full = status === 201 && !isGroup(kind) ? { ...row, related: [] } : row;
+  if (!full.related && wantsKey(proj, isGroup(kind) ? 'members' : 'groups')) {
     full = await readResource(
       c.get('services').db,
       c.get('principal').tenantId,

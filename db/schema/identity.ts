@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -87,6 +88,8 @@ export const groupMembers = pgTable(
   (t) => [
     primaryKey({ columns: [t.groupId, t.memberId] }),
     index('group_members_member_idx').on(t.memberId),
+    /** Which tenants nest groups at all: lets a user's `groups` skip the recursive walk. */
+    index('group_members_nested_idx').on(t.tenantId).where(sql`${t.memberType} = 'Group'`),
   ],
 );
 

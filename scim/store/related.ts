@@ -5,7 +5,7 @@ import { type SQL, sql } from 'drizzle-orm';
  * a user's groups (direct and, through nested groups, indirect), a group's members.
  * Run inside the page query, so a page of N resources costs one round trip.
  */
-export const userGroupsSql: SQL = sql`(
+const nestedGroupsSql: SQL = sql`(
   with recursive anc(group_id, depth) as (
     select gm.group_id, 1 from group_members gm where gm.member_id = "users"."id"
     union
@@ -31,3 +31,19 @@ export const groupMembersSql: SQL = sql`(
   left join groups g on gm.member_type = 'Group' and g.id = gm.member_id
   where gm.group_id = "groups"."id"
 )`;
+
+const directGroupsSql: SQL = sql`(
+  select coalesce(jsonb_agg(jsonb_build_object(
+      'value', g.id, 'display', g.display_name, 'type', 'direct') order by g.display_name_key), '[]'::jsonb)
+  from group_members gm join groups g on g.id = gm.group_id
+  where gm.member_id = "users"."id"
+)`;
+
+/**
+ * A user's groups. The recursive walk is only needed when the tenant nests groups at all;
+ * the EXISTS is uncorrelated (an InitPlan, evaluated once per query, on a partial index), so
+ * tenants without nesting pay for one direct join per row.
+ */
+export const userGroupsSql = (tenantId: string): SQL => sql`case
+  when exists (select 1 from group_members n where n.tenant_id = ${tenantId} and n.member_type = 'Group')
+  then ${nestedGroupsSql} else ${directGroupsSql} end`;

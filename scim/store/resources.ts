@@ -33,7 +33,8 @@ function columns(table: Table, doc: ScimDoc): Record<string, unknown> {
   };
 }
 
-const relatedSql = (table: Table) => (table === 'users' ? userGroupsSql : groupMembersSql);
+const relatedSql = (table: Table, tenantId: string) =>
+  table === 'users' ? userGroupsSql(tenantId) : groupMembersSql;
 const tableSql = (table: Table) => sql.identifier(table);
 
 type RawRow = {
@@ -74,10 +75,10 @@ async function guardUnique<T>(table: Table, doc: ScimDoc, run: () => Promise<T>)
   }
 }
 
-const selectList = (table: Table, withRelated: boolean) =>
+const selectList = (table: Table, related?: { tenantId: string }) =>
   sql`${tableSql(table)}.id, ${tableSql(table)}.doc, ${tableSql(table)}.external_id, ${tableSql(table)}.version,
       to_json(${tableSql(table)}.created_at) #>> '{}' as created_at,
-      to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${withRelated ? sql`, ${relatedSql(table)} as related` : sql``}`;
+      to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${related ? sql`, ${relatedSql(table, related.tenantId)} as related` : sql``}`;
 
 /** Inserts a resource. Unique violations answer 409; the caller writes the outbox row. */
 export async function insertResource(
@@ -98,7 +99,7 @@ export async function insertResource(
   const rows = await guardUnique(table, doc, () =>
     tx.execute<RawRow>(sql`insert into ${tableSql(table)} (tenant_id, doc, ${names})
       values (${tenantId}, ${JSON.stringify(doc)}::jsonb, ${values})
-      returning ${selectList(table, false)}`),
+      returning ${selectList(table)}`),
   );
   return toRow(rows[0] as RawRow);
 }
@@ -111,7 +112,8 @@ export async function getResource(
   id: string,
   opts: { withRelated: boolean; lock?: boolean },
 ): Promise<ResourceRow | undefined> {
-  const rows = await db.execute<RawRow>(sql`select ${selectList(table, opts.withRelated)}
+  const rows =
+    await db.execute<RawRow>(sql`select ${selectList(table, opts.withRelated ? { tenantId } : undefined)}
     from ${tableSql(table)} where tenant_id = ${tenantId} and id = ${id}${opts.lock ? sql` for update` : sql``}`);
   return rows[0] ? toRow(rows[0]) : undefined;
 }
@@ -132,7 +134,7 @@ export async function updateResource(
   const rows = await guardUnique(table, doc, () =>
     tx.execute<RawRow>(sql`update ${tableSql(table)} set doc = ${JSON.stringify(doc)}::jsonb, ${sets},
       version = version + 1, updated_at = greatest(now(), updated_at + interval '1 millisecond')
-      where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table, false)}`),
+      where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table)}`),
   );
   return toRow(rows[0] as RawRow);
 }
@@ -146,7 +148,7 @@ export async function touchResource(
 ): Promise<ResourceRow> {
   const rows = await tx.execute<RawRow>(sql`update ${tableSql(table)}
     set version = version + 1, updated_at = greatest(now(), updated_at + interval '1 millisecond')
-    where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table, false)}`);
+    where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table)}`);
   return toRow(rows[0] as RawRow);
 }
 
@@ -194,8 +196,12 @@ export async function listResources(
   const rows =
     o.limit === 0
       ? ([] as PageRow[])
-      : await db.execute<PageRow>(sql`select ${selectList(table, o.withRelated)}${keyCol}
-          from ${t} where ${filtered}${keyset} order by ${order} limit ${o.limit} offset ${o.offset}`);
+      : // The page is chosen first, so computed references are built for its rows only, not
+        // for every row an OFFSET skips.
+        await db.execute<PageRow>(sql`select ${selectList(table, o.withRelated ? { tenantId } : undefined)}${sortKey ? sql`, ${t}.sort_key` : sql``}
+          from (select ${t}.*${keyCol} from ${t} where ${filtered}${keyset}
+                order by ${order} limit ${o.limit} offset ${o.offset}) as ${t}
+          order by ${order}`);
   const complete = o.offset === 0 && !o.after && o.limit > 0 && rows.length < o.limit;
   const total = complete ? rows.length : await countResources(db, table, filtered);
   const last = rows[rows.length - 1];

@@ -1,0 +1,1 @@
+CREATE INDEX "group_members_nested_idx" ON "group_members" USING btree ("tenant_id") WHERE "group_members"."member_type" = 'Group';
