@@ -138,7 +138,7 @@ describe('bulkId references', () => {
       const g = await c.get(`/Groups/${groupId}`);
       expect(g.body.members).toEqual([expect.objectContaining({ value: userId, type: 'User' })]);
       expect(g.body.meta.version).toBe(byId.admins?.version);
-      const u = await c.get(`/Users/${userId}`);
+      const u = await c.get(`/Users/${userId}?attributes=groups`);
       expect(u.body.groups).toEqual([expect.objectContaining({ value: groupId })]);
       expect(await countRows(tenantId)).toEqual({ users: 1, groups: 1, members: 1 });
     });
@@ -168,7 +168,7 @@ describe('bulkId references', () => {
     const carolId = out[3]?.location?.split('/').pop() as string;
     const bob = await c.get(`/Users/${bobId}`);
     expect(bob.body[ENTERPRISE].manager.value).toBe(carolId);
-    const carol = await c.get(`/Users/${carolId}`);
+    const carol = await c.get(`/Users/${carolId}?attributes=groups`);
     const groups = Object.fromEntries(
       carol.body.groups.map((g: { display: string; type: string }) => [g.display, g.type]),
     );

@@ -42,6 +42,8 @@ describe('SCIM discovery', () => {
     expect(userName).toMatchObject({ required: true, caseExact: false, uniqueness: 'server' });
     const password = one.body.attributes.find((a: { name: string }) => a.name === 'password');
     expect(password).toMatchObject({ mutability: 'writeOnly', returned: 'never' });
+    const groups = one.body.attributes.find((a: { name: string }) => a.name === 'groups');
+    expect(groups).toMatchObject({ mutability: 'readOnly', returned: 'request' });
     expect(noNulls(res.body)).toBe(true);
   });
 

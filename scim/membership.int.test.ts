@@ -30,7 +30,7 @@ async function memberIds(c: ScimClient, group: string): Promise<string[]> {
 }
 
 async function groupsOf(c: ScimClient, user: string): Promise<Record<string, string>> {
-  const res = await c.get(`/Users/${user}`);
+  const res = await c.get(`/Users/${user}?attributes=groups`);
   expect(res.status).toBe(200);
   return Object.fromEntries(
     ((res.body.groups ?? []) as { value: string; type: string }[]).map((g) => [g.value, g.type]),

@@ -88,12 +88,19 @@ describe('attributes / excludedAttributes on a single resource', () => {
     }
   });
 
-  it('shows a user its groups unless they are excluded', async () => {
+  it("returns a user's groups (returned: request) only when attributes asks for them", async () => {
     const { c, id, gid } = await setup();
     const full = await c.get(`/Users/${id}`);
-    expect(full.body.groups.map((g: { value: string }) => g.value)).toEqual([gid]);
+    expect(full.body.groups).toBeUndefined();
+    const listed = await c.get(`/Users?filter=${encodeURIComponent(`id eq "${id}"`)}`);
+    expect(listed.body.Resources[0].groups).toBeUndefined();
     const only = await c.get(`/Users/${id}?attributes=groups`);
     expect(keys(only.body)).toEqual(['groups', 'id', 'schemas']);
+    expect(only.body.groups.map((g: { value: string }) => g.value)).toEqual([gid]);
+    const both = await c.get(
+      `/Users?attributes=userName,groups&filter=${encodeURIComponent(`id eq "${id}"`)}`,
+    );
+    expect(both.body.Resources[0].groups.map((g: { value: string }) => g.value)).toEqual([gid]);
     const without = await c.get(`/Users/${id}?excludedAttributes=groups`);
     expect(without.body.groups).toBeUndefined();
     expect(without.body.userName).toBe('ada');

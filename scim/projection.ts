@@ -70,12 +70,19 @@ function drop(value: unknown, sel: Selection): unknown {
   return out;
 }
 
+export interface CompiledProjection {
+  include?: Selection;
+  exclude?: Selection;
+  requestOnly: string[];
+}
+
 /** Parses `attributes`/`excludedAttributes` values against the kind; unknown names are a 400. */
-export function compileProjection(
-  kind: ResourceKind,
-  p: Projection,
-): { include?: Selection; exclude?: Selection } {
-  const result: { include?: Selection; exclude?: Selection } = {};
+export function compileProjection(kind: ResourceKind, p: Projection): CompiledProjection {
+  // `returned: request` attributes (a user's `groups`) appear only when named in `attributes`.
+  const requestOnly = kind.core.attributes
+    .filter((a) => a.returned === 'request')
+    .map((a) => a.name);
+  const result: CompiledProjection = { requestOnly };
   if (p.attributes?.length) {
     result.include = new Map();
     for (const a of p.attributes) addPath(kind, result.include, a);
@@ -88,8 +95,9 @@ export function compileProjection(
 }
 
 /** True when the projected output needs the computed `groups`/`members` attribute. */
-export function wantsKey(proj: ReturnType<typeof compileProjection>, key: string): boolean {
+export function wantsKey(proj: CompiledProjection, key: string): boolean {
   if (proj.include) return proj.include.has(key);
+  if (proj.requestOnly.includes(key)) return false;
   if (proj.exclude) return proj.exclude.get(key) !== true;
   return true;
 }
@@ -97,7 +105,7 @@ export function wantsKey(proj: ReturnType<typeof compileProjection>, key: string
 /** Applies a projection to a rendered resource. `attributes` wins over `excludedAttributes`. */
 export function applyProjection(
   resource: Record<string, unknown>,
-  proj: ReturnType<typeof compileProjection>,
+  proj: CompiledProjection,
 ): Record<string, unknown> {
   if (proj.include) {
     const picked = (pick(resource, proj.include) ?? {}) as Record<string, unknown>;
@@ -105,6 +113,10 @@ export function applyProjection(
     for (const [k, v] of Object.entries(picked)) if (!ALWAYS.has(k)) out[k] = v;
     return out;
   }
-  if (proj.exclude) return drop(resource, proj.exclude) as Record<string, unknown>;
-  return resource;
+  let out = resource;
+  if (proj.requestOnly.some((k) => k in resource)) {
+    out = { ...resource };
+    for (const k of proj.requestOnly) delete out[k];
+  }
+  return proj.exclude ? (drop(out, proj.exclude) as Record<string, unknown>) : out;
 }

@@ -81,7 +81,11 @@ export const userSchema: SchemaDef = {
     address,
     {
       ...ref('groups', ['User', 'Group']),
+      description:
+        'Groups the user belongs to, directly or through nested groups. Returned when asked for ' +
+        '(attributes=groups): a list that can run to thousands is not built on every user read.',
       mutability: 'readOnly',
+      returned: 'request',
       subAttributes: [
         attr('value', 'string', { mutability: 'readOnly' }),
         attr('$ref', 'reference', { mutability: 'readOnly', referenceTypes: ['User', 'Group'] }),

@@ -125,7 +125,8 @@ describe('Okta AIW: users (PUT)', () => {
     expect(res.status).toBe(200);
     expect(res.body).not.toHaveProperty('emails');
     expect(res.body).not.toHaveProperty('displayName');
-    expect(res.body.groups.map((g: Body) => g.value)).toEqual([gid]);
+    const read = await t.c.get(`/Users/${user.id}?attributes=groups`);
+    expect(read.body.groups.map((g: Body) => g.value)).toEqual([gid]);
     expect(await memberIds(h, gid)).toEqual([user.id]);
   });
 
