@@ -15,6 +15,7 @@ const schema = z.object({
   IDHUB_SCIM_MAX_RESULTS: z.coerce.number().int().min(1).max(10_000).default(1000),
   IDHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   IDHUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  IDHUB_OPERATOR_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 });
 
 export interface Config {
@@ -33,6 +34,7 @@ export interface Config {
     maxBulkOperations: number;
   };
   shutdownTimeoutMs: number;
+  operatorToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -69,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBulkOperations: 1000,
     },
     shutdownTimeoutMs: e.IDHUB_SHUTDOWN_TIMEOUT_MS,
+    operatorToken: e.IDHUB_OPERATOR_TOKEN,
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
 import type { TokenAuthenticator } from './auth-cache.ts';
 import type { Config } from './config.ts';
+import type { OperatorAuth } from './operator-token.ts';
 import type { Principal } from './tenants.ts';
 
 /** The services a request handler may use; built once by the composition root. */
@@ -13,6 +14,8 @@ export interface Services {
   logger: Logger;
   recordTokenUse: (tokenId: string) => unknown;
   auth: TokenAuthenticator;
+  /** The platform operator's credential (tenant management, queue dashboard). */
+  operator: OperatorAuth;
 }
 
 export interface AppEnv {

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { createAuthCache } from './auth-cache.ts';
 import type { Config } from './config.ts';
 import type { Services } from './env.ts';
+import { resolveOperatorToken } from './operator-token.ts';
 import { startRuntime } from './runtime.ts';
 import { createUsageRecorder } from './tenants.ts';
 
@@ -29,6 +30,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     redis,
     logger,
     auth: await createAuthCache(db, logger),
+    operator: await resolveOperatorToken(config.operatorToken, config.dataDir, logger),
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
   };
   const app = createApp(services);

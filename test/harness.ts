@@ -5,6 +5,11 @@ import { createApp } from '../api/app.ts';
 import { lazyAuthCache } from '../api/auth-cache.ts';
 import { type Config, loadConfig } from '../api/config.ts';
 import type { Services } from '../api/env.ts';
+import { operatorAuth } from '../api/operator-token.ts';
+
+/** The operator token of every test hub. */
+export const OPERATOR_TOKEN = 'idh_op_test-operator-token-0123456789';
+
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
 
@@ -41,6 +46,7 @@ export function createHarness(overrides: Partial<Config> = {}) {
     logger,
     recordTokenUse: () => {},
     auth: lazyAuthCache(db, logger),
+    operator: operatorAuth(OPERATOR_TOKEN),
   };
   const app = createApp(services);
   afterAll(async () => {

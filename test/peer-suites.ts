@@ -7,6 +7,7 @@
  * Usage: npm run peer-suites [-- --require]   (--require: a missing suites folder is an error)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import pino from 'pino';
 import { createApp } from '../api/app.ts';
 import { lazyAuthCache } from '../api/auth-cache.ts';
 import { loadConfig } from '../api/config.ts';
+import { operatorAuth } from '../api/operator-token.ts';
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
 import { startTestServices } from './services.ts';
@@ -130,7 +132,8 @@ async function main(): Promise<number> {
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: null });
   const logger = pino({ level: process.env.PEER_LOG_LEVEL ?? 'silent' });
   const auth = lazyAuthCache(db, logger);
-  const app = createApp({ config, db, redis, logger, recordTokenUse: () => {}, auth });
+  const operator = operatorAuth(randomBytes(24).toString('base64url'));
+  const app = createApp({ config, db, redis, logger, recordTokenUse: () => {}, auth, operator });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { createApp } from '../../api/app.ts';
 import { lazyAuthCache } from '../../api/auth-cache.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Services } from '../../api/env.ts';
+import { operatorAuth } from '../../api/operator-token.ts';
 import { freePort } from '../../api/services/ports.ts';
 import { createUsageRecorder } from '../../api/tenants.ts';
 import { createDb } from '../../db/client.ts';
@@ -138,6 +140,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
     logger,
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
     auth: lazyAuthCache(db, logger),
+    operator: operatorAuth(randomBytes(24).toString('base64url')),
   };
   const server = serve({ fetch: createApp(services).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
