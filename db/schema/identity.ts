@@ -36,10 +36,13 @@ export const users = pgTable(
     doc: jsonb('doc').$type<ScimDoc>().notNull(),
     version: integer('version').notNull().default(1),
     source: text('source').notNull().default('scim'),
+    /** At most one organisation (FK added in a migration: organizations.ts imports this file). */
+    organizationId: uuid('organization_id'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
+    index('users_organization_idx').on(t.organizationId),
     uniqueIndex('users_tenant_user_name_key').on(t.tenantId, t.userNameKey),
     index('users_tenant_external_id_idx').on(t.tenantId, t.externalId),
     index('users_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),

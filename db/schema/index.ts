@@ -1,2 +1,4 @@
 export * from './identity.ts';
+export * from './linkage.ts';
+export * from './organizations.ts';
 export * from './tenants.ts';
