@@ -3,13 +3,16 @@ import { Hono } from 'hono';
 import { createScimApp, scimAwarePath } from '../scim/app.ts';
 import type { AppEnv, Services } from './env.ts';
 import { renderRestError } from './errors.ts';
+import { createGraphQLApp } from './graphql/yoga.ts';
 import { healthRoutes } from './health.ts';
+import { operatorSurfaces } from './operator/index.ts';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The composition root: every route of the hub, built from injected services. */
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ getPath: scimAwarePath });
+  const operator = operatorSurfaces(services);
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -30,8 +33,11 @@ export function createApp(services: Services): Hono<AppEnv> {
       'request',
     );
   });
+  app.use(operator.observe);
   app.route('/', healthRoutes);
+  app.route('/', operator.routes);
   app.route('/scim/v2', createScimApp());
+  app.route('/graphql', createGraphQLApp());
   app.notFound((c) =>
     c.json(
       { error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } },

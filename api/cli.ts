@@ -6,7 +6,6 @@ import { type TokenScope, tokenScopes } from '../db/schema/index.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startRuntime } from './runtime.ts';
-import { startHub } from './server.ts';
 import { MissingRedisError } from './services/redis.ts';
 import { createTenant, createToken, findTenant, revokeToken, TenantError } from './tenants.ts';
 
@@ -20,6 +19,8 @@ const USAGE = `usage:
 class UsageError extends Error {}
 
 async function serveCommand(config: Config, logger: Logger): Promise<void> {
+  // Loaded here only: the HTTP app (GraphQL, dashboard) is not needed to create a tenant.
+  const { startHub } = await import('./server.ts');
   const hub = await startHub(config, logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');

@@ -16,6 +16,7 @@ const schema = z.object({
   IDHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   IDHUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   IDHUB_OPERATOR_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  IDHUB_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
 });
 
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   operatorToken?: string;
+  /** `/metrics` without operator credentials (for a scraper on a private network). */
+  metricsPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -72,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.IDHUB_SHUTDOWN_TIMEOUT_MS,
     operatorToken: e.IDHUB_OPERATOR_TOKEN,
+    metricsPublic: e.IDHUB_METRICS_PUBLIC === 'true',
   };
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.ts';
+import type { QueueRegistry } from '../sync/queues.ts';
 import type { TokenAuthenticator } from './auth-cache.ts';
 import type { Config } from './config.ts';
 import type { OperatorAuth } from './operator-token.ts';
@@ -16,6 +17,8 @@ export interface Services {
   auth: TokenAuthenticator;
   /** The platform operator's credential (tenant management, queue dashboard). */
   operator: OperatorAuth;
+  /** The BullMQ queues (sync/queues.ts); the owner of Services closes them. */
+  queues: QueueRegistry;
 }
 
 export interface AppEnv {

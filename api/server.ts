@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
+import { createQueues } from '../sync/queues.ts';
 import { createApp } from './app.ts';
 import { createAuthCache } from './auth-cache.ts';
 import type { Config } from './config.ts';
@@ -32,9 +33,15 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     auth: await createAuthCache(db, logger),
     operator: await resolveOperatorToken(config.operatorToken, config.dataDir, logger),
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
+    queues: createQueues(runtime.redisUrl, { logger }),
   };
   const app = createApp(services);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  // Idle keep-alive connections outlive clients' and load balancers' own idle timeouts (60 s
+  // on most), so a client never reuses a socket the hub is closing at the same moment.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -53,6 +60,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
         });
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      await services.queues.close();
       await services.auth.close();
       await db.close();
       redis.disconnect();

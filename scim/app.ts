@@ -7,14 +7,14 @@ import { notFound, ScimError } from './errors.ts';
 import { renderScimError } from './render.ts';
 import { resourceRoutes } from './resources.ts';
 import { rootSearchRoutes } from './root-search.ts';
-import { groupKind, userKind } from './schemas/index.ts';
+import { groupKind, organizationKind, userKind } from './schemas/index.ts';
 
 /** Methods each SCIM path shape answers; anything else is 405 with `Allow`. */
 const ALLOWED: [RegExp, string][] = [
   [/^\/(serviceproviderconfig|schemas|resourcetypes)(\/[^/]+)?$/, 'GET'],
-  [/^\/(users|groups)$/, 'GET, POST'],
-  [/^\/(users|groups)\/\.search$/, 'POST'],
-  [/^\/(users|groups)\/[^/]+$/, 'GET, PUT, PATCH, DELETE'],
+  [/^\/(users|groups|organizations)$/, 'GET, POST'],
+  [/^\/(users|groups|organizations)\/\.search$/, 'POST'],
+  [/^\/(users|groups|organizations)\/[^/]+$/, 'GET, PUT, PATCH, DELETE'],
   [/^\/\.search$/, 'POST'],
   [/^\/bulk$/, 'POST'],
   [/^\/me$/, 'GET, POST, PUT, PATCH, DELETE'],
@@ -58,6 +58,7 @@ export function createScimApp(): Hono<AppEnv> {
   app.use('*', scimAuth);
   app.route('/users', resourceRoutes(userKind));
   app.route('/groups', resourceRoutes(groupKind));
+  app.route('/organizations', resourceRoutes(organizationKind));
   app.route('/', rootSearchRoutes);
   app.route('/bulk', bulkRoutes);
   app.all('/me', () => {

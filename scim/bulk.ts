@@ -7,7 +7,13 @@ import { baseUrl } from './location.ts';
 import { scimJson } from './render.ts';
 import { kindByEndpoint, type ResourceKind, SCHEMA } from './schemas/index.ts';
 import { etagOf } from './serialize.ts';
-import { createResource, patchResource, removeResource, replaceResource } from './service.ts';
+import {
+  createResource,
+  patchResource,
+  removeResource,
+  replaceResource,
+  type WriteContext,
+} from './service.ts';
 
 interface BulkOp {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -139,9 +145,9 @@ function target(path: string): { kind: ResourceKind; id?: string } {
   return { kind, id: id || undefined };
 }
 
-async function runOne(db: Db, tenantId: string, op: BulkOp) {
+async function runOne(db: Db, tenantId: string, actor: WriteContext['actor'], op: BulkOp) {
   const { kind, id } = target(op.path);
-  const ctx = { db, tenantId, kind, ifMatch: op.version };
+  const ctx: WriteContext = { db, tenantId, kind, ifMatch: op.version, actor };
   if (op.method === 'POST') {
     if (id) throw badRequest('invalidPath', 'POST goes to a resource type endpoint');
     return { row: await createResource(ctx, op.data ?? {}), status: 201, kind };
@@ -165,6 +171,7 @@ async function runOne(db: Db, tenantId: string, op: BulkOp) {
 async function runBulk(
   db: Db,
   tenantId: string,
+  actor: WriteContext['actor'],
   ops: BulkOp[],
   failOnErrors: number,
   base: string,
@@ -200,7 +207,7 @@ async function runBulk(
         path,
         data: substitute(op.data, created) as Record<string, unknown> | undefined,
       };
-      const out = await runOne(db, tenantId, resolved);
+      const out = await runOne(db, tenantId, actor, resolved);
       if (op.bulkId && out.row) created.set(op.bulkId, out.row.id);
       results.set(op, {
         method: op.method,
@@ -227,6 +234,8 @@ async function runBulk(
 export const bulkRoutes = new Hono<AppEnv>().post('/', async (c) => {
   const { db, config } = c.get('services');
   const { ops, failOnErrors } = parseOps(await readJson(c), config.scim.maxBulkOperations);
-  const results = await runBulk(db, c.get('principal').tenantId, ops, failOnErrors, baseUrl(c));
+  const principal = c.get('principal');
+  const actor = { type: 'token' as const, id: principal.tokenId, requestId: c.get('requestId') };
+  const results = await runBulk(db, principal.tenantId, actor, ops, failOnErrors, baseUrl(c));
   return scimJson(c, { schemas: [SCHEMA.bulkResponse], Operations: results });
 });

@@ -30,9 +30,11 @@ describe('SCIM discovery', () => {
     expect(ids).toEqual([
       'urn:ietf:params:scim:schemas:core:2.0:User',
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+      'urn:idhub:params:scim:schemas:extension:idhub:2.0:User',
       'urn:ietf:params:scim:schemas:core:2.0:Group',
+      'urn:idhub:params:scim:schemas:core:2.0:Organization',
     ]);
-    expect(res.body.totalResults).toBe(3);
+    expect(res.body.totalResults).toBe(5);
     const one = await h.request(
       'GET',
       '/scim/v2/schemas/urn:ietf:params:scim:schemas:core:2.0:user',
@@ -44,6 +46,15 @@ describe('SCIM discovery', () => {
     expect(password).toMatchObject({ mutability: 'writeOnly', returned: 'never' });
     const groups = one.body.attributes.find((a: { name: string }) => a.name === 'groups');
     expect(groups).toMatchObject({ mutability: 'readOnly', returned: 'request' });
+    for (const name of ['roles', 'x509Certificates']) {
+      const computed = one.body.attributes.find((a: { name: string }) => a.name === name);
+      expect(computed).toMatchObject({
+        mutability: 'readOnly',
+        multiValued: true,
+        returned: 'request',
+      });
+      for (const sub of computed.subAttributes) expect(sub.mutability).toBe('readOnly');
+    }
     expect(noNulls(res.body)).toBe(true);
   });
 
@@ -62,10 +73,66 @@ describe('SCIM discovery', () => {
       schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
       schemaExtensions: [
         { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+        { schema: 'urn:idhub:params:scim:schemas:extension:idhub:2.0:User', required: false },
       ],
     });
     const group = await h.request('GET', '/scim/v2/ResourceTypes/Group');
     expect(group.body.endpoint).toBe('/Groups');
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual([
+      'User',
+      'Group',
+      'Organization',
+    ]);
+    expect(res.body.totalResults).toBe(3);
+    const org = await h.request('GET', '/scim/v2/resourcetypes/organization');
+    expect(org.status).toBe(200);
+    expect(org.body).toMatchObject({
+      id: 'Organization',
+      name: 'Organization',
+      endpoint: '/Organizations',
+      schema: 'urn:idhub:params:scim:schemas:core:2.0:Organization',
+      schemaExtensions: [],
+      meta: { resourceType: 'ResourceType' },
+    });
+    expect(noNulls(res.body)).toBe(true);
+  });
+
+  it('describes the idhub User extension and the Organization schema', async () => {
+    const ext = await h.request(
+      'GET',
+      '/scim/v2/Schemas/urn:idhub:params:scim:schemas:extension:idhub:2.0:User',
+    );
+    expect(ext.status).toBe(200);
+    const byName = (s: { attributes: { name: string }[] }, n: string) =>
+      s.attributes.find((a) => a.name === n);
+    expect(byName(ext.body, 'organization')).toMatchObject({
+      type: 'complex',
+      multiValued: false,
+      mutability: 'readWrite',
+    });
+    expect(byName(ext.body, 'accounts')).toMatchObject({
+      multiValued: true,
+      mutability: 'readOnly',
+      returned: 'request',
+    });
+    expect(byName(ext.body, 'credentials')).toMatchObject({
+      multiValued: true,
+      mutability: 'readOnly',
+      returned: 'request',
+    });
+    const org = await h.request(
+      'GET',
+      '/scim/v2/Schemas/urn:idhub:params:scim:schemas:core:2.0:Organization',
+    );
+    expect(org.status).toBe(200);
+    expect(org.body.attributes.map((a: { name: string }) => a.name)).toEqual([
+      'displayName',
+      'parent',
+      'path',
+    ]);
+    expect(byName(org.body, 'displayName')).toMatchObject({ required: true });
+    expect(byName(org.body, 'path')).toMatchObject({ mutability: 'readOnly' });
+    expect(noNulls(ext.body) && noNulls(org.body)).toBe(true);
   });
 
   it('answers 405 with Allow for an unsupported method and 501 for /Me', async () => {

@@ -1,5 +1,6 @@
 import { badRequest } from './errors.ts';
-import { type ResourceKind, resolveAttribute, splitUrn } from './schemas/index.ts';
+import { type ResourceKind, resolveAttribute, SCHEMA, splitUrn } from './schemas/index.ts';
+import type { ComputedSet } from './store/computed.ts';
 
 export interface Projection {
   attributes?: string[];
@@ -73,15 +74,19 @@ function drop(value: unknown, sel: Selection): unknown {
 export interface CompiledProjection {
   include?: Selection;
   exclude?: Selection;
-  requestOnly: string[];
+  /** Document paths of `returned: request` attributes: [name] or [extension URN, name]. */
+  requestOnly: string[][];
 }
 
 /** Parses `attributes`/`excludedAttributes` values against the kind; unknown names are a 400. */
 export function compileProjection(kind: ResourceKind, p: Projection): CompiledProjection {
   // `returned: request` attributes (a user's `groups`) appear only when named in `attributes`.
-  const requestOnly = kind.core.attributes
-    .filter((a) => a.returned === 'request')
-    .map((a) => a.name);
+  const requestOnly = [
+    ...kind.core.attributes.filter((a) => a.returned === 'request').map((a) => [a.name]),
+    ...kind.extensions.flatMap((e) =>
+      e.attributes.filter((a) => a.returned === 'request').map((a) => [e.id, a.name]),
+    ),
+  ];
   const result: CompiledProjection = { requestOnly };
   if (p.attributes?.length) {
     result.include = new Map();
@@ -94,12 +99,56 @@ export function compileProjection(kind: ResourceKind, p: Projection): CompiledPr
   return result;
 }
 
-/** True when the projected output needs the computed `groups`/`members` attribute. */
-export function wantsKey(proj: CompiledProjection, key: string): boolean {
-  if (proj.include) return proj.include.has(key);
-  if (proj.requestOnly.includes(key)) return false;
-  if (proj.exclude) return proj.exclude.get(key) !== true;
+const samePath = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((k, i) => k === b[i]);
+
+/** The selection at `path`: true when the path or one of its parents is selected whole. */
+function selects(sel: Selection, path: string[]): boolean {
+  let cur: Selection = sel;
+  for (const k of path) {
+    const next = cur.get(k);
+    if (next === undefined) return false;
+    if (next === true) return true;
+    cur = next;
+  }
   return true;
+}
+
+/** True when the projected output needs the attribute at a document path (to compute it). */
+export function wantsPath(proj: CompiledProjection, path: string[]): boolean {
+  if (proj.include) return selects(proj.include, path);
+  if (proj.requestOnly.some((p) => samePath(p, path))) return false;
+  if (proj.exclude) return !selects(proj.exclude, path);
+  return true;
+}
+
+/** True when the projected output needs the computed `groups`/`members` attribute. */
+export const wantsKey = (proj: CompiledProjection, key: string): boolean => wantsPath(proj, [key]);
+
+/** A user's optional computed attributes that the projected output needs. */
+export function computedSet(kind: ResourceKind, proj: CompiledProjection): ComputedSet | undefined {
+  if (kind.core.id !== SCHEMA.user) return undefined;
+  return {
+    roles: wantsPath(proj, ['roles']),
+    x509Certificates: wantsPath(proj, ['x509Certificates']),
+    accounts: wantsPath(proj, [SCHEMA.idhubUser, 'accounts']),
+    credentials: wantsPath(proj, [SCHEMA.idhubUser, 'credentials']),
+  };
+}
+
+/** Deletes the attribute at a document path from a copy of `resource`. */
+function without(resource: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  const [head, ...rest] = path as [string, ...string[]];
+  if (!(head in resource)) return resource;
+  const out = { ...resource };
+  const inner = out[head];
+  if (rest.length === 0) delete out[head];
+  else if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+    const next = without(inner as Record<string, unknown>, rest);
+    if (Object.keys(next).length) out[head] = next;
+    else delete out[head];
+  }
+  return out;
 }
 
 /** Applies a projection to a rendered resource. `attributes` wins over `excludedAttributes`. */
@@ -114,9 +163,6 @@ export function applyProjection(
     return out;
   }
   let out = resource;
-  if (proj.requestOnly.some((k) => k in resource)) {
-    out = { ...resource };
-    for (const k of proj.requestOnly) delete out[k];
-  }
+  for (const p of proj.requestOnly) out = without(out, p);
   return proj.exclude ? (drop(out, proj.exclude) as Record<string, unknown>) : out;
 }

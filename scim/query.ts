@@ -2,14 +2,12 @@ import type { Db } from '../db/client.ts';
 import { badRequest } from './errors.ts';
 import { compileFilter, compileSortKey } from './filter/compile.ts';
 import { decodeCursor, encodeCursor, type ListRequest } from './list.ts';
-import { applyProjection, compileProjection, wantsKey } from './projection.ts';
+import { applyProjection, compileProjection, computedSet, wantsKey } from './projection.ts';
 import { pgCode } from './render.ts';
-import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { type ResourceKind, relatedKeyOf, SCHEMA } from './schemas/index.ts';
 import { renderResource } from './serialize.ts';
 import { tableOf } from './service.ts';
 import { listResources } from './store/resources.ts';
-
-const relatedKey = (kind: ResourceKind) => (kind.core.id === SCHEMA.group ? 'members' : 'groups');
 
 /**
  * Runs a list/search request in PostgreSQL and renders the ListResponse: filter, sort and
@@ -39,7 +37,8 @@ export async function runList(
       offset: pos.after ? 0 : offset,
       after: pos.after,
       limit: req.count,
-      withRelated: wantsKey(proj, relatedKey(kind)),
+      withRelated: relatedKeyOf(kind) !== undefined && wantsKey(proj, relatedKeyOf(kind) ?? ''),
+      computed: computedSet(kind, proj),
       withSortKey: cursorMode,
     }),
   );

@@ -5,10 +5,10 @@ import { ScimError } from './errors.ts';
 import { parseListRequest } from './list.ts';
 import { baseUrl } from './location.ts';
 import { notModified } from './preconditions.ts';
-import { applyProjection, compileProjection, wantsKey } from './projection.ts';
+import { applyProjection, compileProjection, computedSet, wantsKey } from './projection.ts';
 import { runList } from './query.ts';
 import { scimJson } from './render.ts';
-import { type ResourceKind, SCHEMA } from './schemas/index.ts';
+import { type ResourceKind, relatedKeyOf, SCHEMA } from './schemas/index.ts';
 import { etagOf, renderResource } from './serialize.ts';
 import {
   createResource,
@@ -20,14 +20,13 @@ import {
 } from './service.ts';
 import type { ResourceRow } from './store/types.ts';
 
-const isGroup = (kind: ResourceKind) => kind.core.id === SCHEMA.group;
-
 function writeCtx(c: Context<AppEnv>, kind: ResourceKind): WriteContext {
   return {
     db: c.get('services').db,
     tenantId: c.get('principal').tenantId,
     kind,
     ifMatch: c.req.header('if-match'),
+    actor: { type: 'token', id: c.get('principal').tokenId, requestId: c.get('requestId') },
   };
 }
 
@@ -45,14 +44,19 @@ async function respond(
   const params = parseListRequest(queryParams(c), 1);
   const proj = compileProjection(kind, params);
   // A user just created belongs to no group yet: nothing to read back.
-  let full = status === 201 && !isGroup(kind) ? { ...row, related: [] } : row;
-  if (!full.related && wantsKey(proj, isGroup(kind) ? 'members' : 'groups')) {
+  const rel = relatedKeyOf(kind);
+  let full = status === 201 && rel === 'groups' ? { ...row, related: [] } : row;
+  const computed = computedSet(kind, proj);
+  // `returned: request` attributes (roles, certificates, accounts, …) are read when asked for.
+  const more = computed !== undefined && Object.values(computed).some(Boolean);
+  if ((rel && !full.related && wantsKey(proj, rel)) || more) {
     full = await readResource(
       c.get('services').db,
       c.get('principal').tenantId,
       kind,
       row.id,
       true,
+      computed,
     );
   }
   const body = applyProjection(renderResource(kind, full, baseUrl(c)), proj);
@@ -101,13 +105,15 @@ export function resourceRoutes(kind: ResourceKind): Hono<AppEnv> {
     .get('/:id', async (c) => {
       const params = parseListRequest(queryParams(c), 1);
       const proj = compileProjection(kind, params);
-      const withRelated = wantsKey(proj, isGroup(kind) ? 'members' : 'groups');
+      const rel = relatedKeyOf(kind);
+      const withRelated = rel !== undefined && wantsKey(proj, rel);
       const row = await readResource(
         c.get('services').db,
         c.get('principal').tenantId,
         kind,
         c.req.param('id'),
         withRelated,
+        computedSet(kind, proj),
       );
       if (notModified(c.req.header('if-none-match'), row.version)) {
         return c.body(null, 304, { ETag: etagOf(row.version) });

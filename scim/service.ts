@@ -1,11 +1,19 @@
 import { isDeepStrictEqual } from 'node:util';
+import { changedAttributes, recordAudit } from '../api/identity/audit.ts';
 import type { Db } from '../db/client.ts';
 import type { ScimDoc } from '../db/schema/index.ts';
 import { notFound, ScimError } from './errors.ts';
+import {
+  createOrganizationResource,
+  patchOrganizationResource,
+  removeOrganizationResource,
+  replaceOrganizationResource,
+} from './organizations.ts';
 import { checkIfMatch } from './preconditions.ts';
 import { normalizeResource } from './resource/normalize.ts';
 import { applyPatch, parsePatchRequest } from './resource/patch.ts';
 import { groupKind, type ResourceKind, SCHEMA } from './schemas/index.ts';
+import type { ComputedSet } from './store/computed.ts';
 import { isUuid } from './store/keys.ts';
 import { applyMemberChanges, type MemberDelta } from './store/members.ts';
 import { recordChange } from './store/outbox.ts';
@@ -24,10 +32,45 @@ export interface WriteContext {
   tenantId: string;
   kind: ResourceKind;
   ifMatch?: string;
+  /** The SCIM token writing, recorded in the audit log (absent: a `system` write). */
+  actor?: { type: 'token'; id: string; requestId?: string };
 }
 
-const tableOf = (kind: ResourceKind) => (kind.core.id === SCHEMA.group ? 'groups' : 'users');
+type Tx = Parameters<Parameters<Db['db']['transaction']>[0]>[0];
+
+/** Audits a SCIM write in its transaction: attribute names and member counts, never values. */
+async function audit(
+  ctx: WriteContext,
+  tx: Tx,
+  verb: 'create' | 'replace' | 'patch' | 'delete',
+  id: string,
+  summary: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(tx, {
+    tenantId: ctx.tenantId,
+    actor: ctx.actor ?? { type: 'system', id: 'scim' },
+    action: `scim.${ctx.kind.type.name.toLowerCase()}.${verb}`,
+    targetType: ctx.kind.type.name,
+    targetId: id,
+    summary,
+  });
+}
+
+const memberCounts = (d: MemberDelta | undefined) =>
+  d && (d.added.length || d.removed.length || d.cleared)
+    ? { members: { added: d.added.length, removed: d.removed.length, cleared: d.cleared } }
+    : {};
+
+const tableOf = (kind: ResourceKind) =>
+  kind.core.id === SCHEMA.group
+    ? 'groups'
+    : kind.core.id === SCHEMA.organization
+      ? 'organizations'
+      : 'users';
+/** Users and groups are written here; organisations through the identity model's tree rules. */
+const writableTable = (kind: ResourceKind) => (kind.core.id === SCHEMA.group ? 'groups' : 'users');
 const isGroup = (kind: ResourceKind) => kind.core.id === SCHEMA.group;
+const isOrganization = (kind: ResourceKind) => kind.core.id === SCHEMA.organization;
 
 const missing = (kind: ResourceKind, id: string) => notFound(`${kind.type.name} ${id} not found`);
 
@@ -50,15 +93,15 @@ export async function createResource(
   ctx: WriteContext,
   body: Record<string, unknown>,
 ): Promise<ResourceRow> {
+  if (isOrganization(ctx.kind)) return createOrganizationResource(ctx, body);
   const { doc, members } = normalizeResource(ctx.kind, body, 'create');
   return ctx.db.db.transaction(async (tx) => {
-    const row = await insertResource(tx, tableOf(ctx.kind), ctx.tenantId, doc);
-    let detail: Record<string, unknown> | undefined;
+    const row = await insertResource(tx, writableTable(ctx.kind), ctx.tenantId, doc);
+    let delta: MemberDelta | undefined;
     if (isGroup(ctx.kind) && members?.length) {
-      detail = memberDetail(
-        await applyMemberChanges(tx, ctx.tenantId, row.id, [{ kind: 'add', members }]),
-      );
+      delta = await applyMemberChanges(tx, ctx.tenantId, row.id, [{ kind: 'add', members }]);
     }
+    const detail = delta ? memberDetail(delta) : undefined;
     await recordChange(tx, {
       tenantId: ctx.tenantId,
       resourceType: ctx.kind.type.name,
@@ -66,6 +109,10 @@ export async function createResource(
       version: row.version,
       operation: 'create',
       detail,
+    });
+    await audit(ctx, tx, 'create', row.id, {
+      attributes: changedAttributes({}, doc),
+      ...memberCounts(delta),
     });
     return row;
   });
@@ -92,13 +139,14 @@ async function lockCurrent(
  */
 async function commitChange(
   ctx: WriteContext,
-  tx: Parameters<Parameters<Db['db']['transaction']>[0]>[0],
+  tx: Tx,
+  verb: 'replace' | 'patch',
   current: ResourceRow,
   doc: ScimDoc,
   docChanged: boolean,
   memberChanges: MemberChange[],
 ): Promise<ResourceRow> {
-  const table = tableOf(ctx.kind);
+  const table = writableTable(ctx.kind);
   const delta = memberChanges.length
     ? await applyMemberChanges(tx, ctx.tenantId, current.id, memberChanges)
     : undefined;
@@ -115,6 +163,10 @@ async function commitChange(
     operation: 'update',
     detail,
   });
+  await audit(ctx, tx, verb, row.id, {
+    attributes: docChanged ? changedAttributes(current.doc, doc) : [],
+    ...memberCounts(delta),
+  });
   return row;
 }
 
@@ -124,6 +176,7 @@ export async function replaceResource(
   id: string,
   body: Record<string, unknown>,
 ): Promise<ResourceRow> {
+  if (isOrganization(ctx.kind)) return replaceOrganizationResource(ctx, id, body);
   return ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
     const { doc, members } = normalizeResource(ctx.kind, body, 'replace', {
@@ -133,7 +186,7 @@ export async function replaceResource(
     const changed = !isDeepStrictEqual(doc, current.doc);
     const changes: MemberChange[] =
       isGroup(ctx.kind) && members ? [{ kind: 'replace', members }] : [];
-    return commitChange(ctx, tx, current, doc, changed, changes);
+    return commitChange(ctx, tx, 'replace', current, doc, changed, changes);
   });
 }
 
@@ -143,6 +196,7 @@ export async function patchResource(
   id: string,
   body: Record<string, unknown>,
 ): Promise<ResourceRow> {
+  if (isOrganization(ctx.kind)) return patchOrganizationResource(ctx, id, body);
   const ops = parsePatchRequest(body);
   return ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
@@ -150,6 +204,7 @@ export async function patchResource(
     return commitChange(
       ctx,
       tx,
+      'patch',
       current,
       result.doc,
       result.changed,
@@ -160,9 +215,10 @@ export async function patchResource(
 
 /** DELETE: removes the resource and the memberships pointing at it. */
 export async function removeResource(ctx: WriteContext, id: string): Promise<void> {
+  if (isOrganization(ctx.kind)) return removeOrganizationResource(ctx, id);
   await ctx.db.db.transaction(async (tx) => {
     const current = await lockCurrent(ctx, tx, id);
-    const leftGroups = await deleteResource(tx, tableOf(ctx.kind), ctx.tenantId, current.id);
+    const leftGroups = await deleteResource(tx, writableTable(ctx.kind), ctx.tenantId, current.id);
     if (!leftGroups) throw missing(ctx.kind, id);
     await recordChange(tx, {
       tenantId: ctx.tenantId,
@@ -171,6 +227,7 @@ export async function removeResource(ctx: WriteContext, id: string): Promise<voi
       version: current.version + 1,
       operation: 'delete',
     });
+    await audit(ctx, tx, 'delete', current.id, { groupsLeft: leftGroups.length });
     // The groups it was a member of changed too.
     for (const g of leftGroups) {
       await recordChange(tx, {
@@ -192,9 +249,10 @@ export async function readResource(
   kind: ResourceKind,
   id: string,
   withRelated: boolean,
+  computed?: ComputedSet,
 ): Promise<ResourceRow> {
   if (!isUuid(id)) throw missing(kind, id);
-  const row = await getResource(db.db, tableOf(kind), tenantId, id, { withRelated });
+  const row = await getResource(db.db, tableOf(kind), tenantId, id, { withRelated, computed });
   if (!row) throw missing(kind, id);
   return row;
 }

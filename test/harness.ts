@@ -12,6 +12,7 @@ export const OPERATOR_TOKEN = 'idh_op_test-operator-token-0123456789';
 
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
+import { createQueues } from '../sync/queues.ts';
 
 export interface TestTenant {
   tenantId: string;
@@ -47,9 +48,11 @@ export function createHarness(overrides: Partial<Config> = {}) {
     recordTokenUse: () => {},
     auth: lazyAuthCache(db, logger),
     operator: operatorAuth(OPERATOR_TOKEN),
+    queues: createQueues(inject('redisUrl'), { logger }),
   };
   const app = createApp(services);
   afterAll(async () => {
+    await services.queues.close();
     await services.auth.close();
     await db.close();
     redis.disconnect();

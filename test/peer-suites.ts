@@ -23,6 +23,7 @@ import { loadConfig } from '../api/config.ts';
 import { operatorAuth } from '../api/operator-token.ts';
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
+import { createQueues } from '../sync/queues.ts';
 import { startTestServices } from './services.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -133,7 +134,17 @@ async function main(): Promise<number> {
   const logger = pino({ level: process.env.PEER_LOG_LEVEL ?? 'silent' });
   const auth = lazyAuthCache(db, logger);
   const operator = operatorAuth(randomBytes(24).toString('base64url'));
-  const app = createApp({ config, db, redis, logger, recordTokenUse: () => {}, auth, operator });
+  const queues = createQueues(services.redisUrl, { logger });
+  const app = createApp({
+    config,
+    db,
+    redis,
+    logger,
+    recordTokenUse: () => {},
+    auth,
+    operator,
+    queues,
+  });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => server.once('listening', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -148,6 +159,7 @@ async function main(): Promise<number> {
     return oktaOk && msOk ? 0 : 1;
   } finally {
     server.close();
+    await queues.close();
     redis.disconnect();
     await auth.close();
     await db.close();

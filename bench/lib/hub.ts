@@ -15,6 +15,7 @@ import { operatorAuth } from '../../api/operator-token.ts';
 import { freePort } from '../../api/services/ports.ts';
 import { createUsageRecorder } from '../../api/tenants.ts';
 import { createDb } from '../../db/client.ts';
+import { createQueues } from '../../sync/queues.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -141,6 +142,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
     auth: lazyAuthCache(db, logger),
     operator: operatorAuth(randomBytes(24).toString('base64url')),
+    queues: createQueues(o.redisUrl, { logger }),
   };
   const server = serve({ fetch: createApp(services).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -150,6 +152,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
       server.close(() => resolve());
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await services.queues.close();
     await services.auth.close();
     await db.close();
     redis.disconnect();

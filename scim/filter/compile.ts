@@ -7,6 +7,7 @@ import { comparedAttr, resolveFilterPath } from './resolve.ts';
 import { type Accessor, comparePred, type Pred, polarity, presentPred } from './sql-leaf.ts';
 import {
   columnAccessor,
+  computedArray,
   docAt,
   ELEMENT,
   elementsExists,
@@ -100,7 +101,7 @@ function locate(r: ResolvedAttr, ctx: Ctx, test: (acc: Accessor) => Pred): Pred 
   const col = columnAccessor(kind, table, r, 'invalidFilter');
   if (col) return test(col);
   if (!r.attr.multiValued) return test({ kind: 'json', expr: docAt(table, r.docPath) });
-  const arr = docAt(table, r.docPath.slice(0, r.sub ? -1 : undefined));
+  const arr = computedArray(kind, r) ?? docAt(table, r.docPath.slice(0, r.sub ? -1 : undefined));
   const elem = r.sub ? jsonAt(ELEMENT, [r.sub.name]) : ELEMENT;
   return { sql: elementsExists(arr, test({ kind: 'json', expr: elem }).sql), nullable: false };
 }
@@ -122,7 +123,7 @@ function valuePath(node: FilterNode & { kind: 'valuePath' }, ctx: Ctx): Pred {
     const inner = compileNode(node.filter, { ...ctx, scope }, false);
     return { sql: membershipExists(ctx.kind, ctx.table, inner), nullable: false };
   }
-  const doc = docAt(ctx.table, r.docPath);
+  const doc = computedArray(ctx.kind, r) ?? docAt(ctx.table, r.docPath);
   if (!r.attr.multiValued) {
     const scope: Scope = { at: 'element', base: node.path, elem: doc };
     return { sql: compileNode(node.filter, { ...ctx, scope }, false), nullable: true };

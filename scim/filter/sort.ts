@@ -6,6 +6,7 @@ import { comparedAttr, resolveFilterPath } from './resolve.ts';
 import { type Accessor, numericOf, textOf, timestampOf } from './sql-leaf.ts';
 import {
   columnAccessor,
+  computedArray,
   docAt,
   firstElement,
   isMembership,
@@ -58,6 +59,6 @@ export function compileSortKey(path: string, kind: ResourceKind, table: Resource
   if (col) return columnValue(col, def);
   if (!r.attr.multiValued) return typedValue(docAt(table, r.docPath), def);
   if (!r.sub) throw badRequest('invalidValue', `Cannot sort by '${path}'`);
-  const arr = docAt(table, r.docPath.slice(0, -1));
+  const arr = computedArray(kind, r) ?? docAt(table, r.docPath.slice(0, -1));
   return typedValue(firstElement(arr, def.name), def);
 }

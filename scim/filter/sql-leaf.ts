@@ -10,7 +10,8 @@ export type Accessor =
   | { kind: 'text'; col: SQL }
   /** A NOT NULL column holding NFKC + lower-cased text (user_name_key, display_name_key). */
   | { kind: 'key'; col: SQL }
-  | { kind: 'uuid'; col: SQL }
+  /** `nullable`: an optional reference (users.organization_id, organizations.parent_id). */
+  | { kind: 'uuid'; col: SQL; nullable?: boolean }
   | { kind: 'bool'; col: SQL }
   | { kind: 'timestamp'; col: SQL }
   /** A value known without reading the row (meta.resourceType). */
@@ -138,6 +139,8 @@ export function presentPred(acc: Accessor): Pred {
       return { sql: sql`${acc.col} <> ''`, nullable: true };
     case 'key':
       return { sql: sql`${acc.col} <> ''`, nullable: false };
+    case 'uuid':
+      return acc.nullable ? { sql: sql`${acc.col} is not null`, nullable: false } : TRUE;
     default:
       return TRUE;
   }

@@ -1,9 +1,18 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { badRequest, type ScimType } from '../errors.ts';
-import type { ResolvedAttr, ResourceKind } from '../schemas/index.ts';
+import { type ResolvedAttr, type ResourceKind, SCHEMA } from '../schemas/index.ts';
+import {
+  organizationParentSql,
+  organizationPathSql,
+  userAccountsSql,
+  userCertificatesSql,
+  userCredentialsSql,
+  userOrganizationSql,
+  userRolesSql,
+} from '../store/computed.ts';
 import type { Accessor } from './sql-leaf.ts';
 
-export type ResourceTable = 'users' | 'groups';
+export type ResourceTable = 'users' | 'groups' | 'organizations';
 
 /** Aliases used inside generated subqueries; distinctive so they never shadow the caller's. */
 const EL = sql.identifier('scim_el');
@@ -80,6 +89,45 @@ function metaAccessor(kind: ResourceKind, table: ResourceTable, r: ResolvedAttr,
 }
 
 /**
+ * Multi-valued attributes the hub computes (a user's roles, certificates, accounts and
+ * credentials) as the jsonb array they are rendered from; undefined for stored attributes.
+ */
+export function computedArray(kind: ResourceKind, r: ResolvedAttr): SQL | undefined {
+  if (kind.core.id !== SCHEMA.user) return undefined;
+  const key = `${r.extension ? r.schema : ''}:${r.attr.name}`;
+  const arrays: Record<string, SQL> = {
+    ':roles': userRolesSql,
+    ':x509Certificates': userCertificatesSql,
+    [`${SCHEMA.idhubUser}:accounts`]: userAccountsSql,
+    [`${SCHEMA.idhubUser}:credentials`]: userCredentialsSql,
+  };
+  return arrays[key];
+}
+
+/** A reference to an organisation: `value` is a uuid column, display/path are computed. */
+function organizationRef(r: ResolvedAttr, id: SQL, ref: SQL, code: ScimType): Accessor {
+  const sub = r.sub?.name;
+  if (sub === undefined) return { kind: 'json', expr: ref }; // `pr` of the whole reference
+  if (sub === 'value') return { kind: 'uuid', col: id, nullable: true };
+  if (sub === 'display' || sub === 'path') return { kind: 'json', expr: jsonAt(ref, [sub]) };
+  throw badRequest(code, `'${r.attr.name}.${sub}' is not supported here; use value or display`);
+}
+
+/** Organization attributes: all of them are columns or computed from columns. */
+function organizationAccessor(r: ResolvedAttr, code: ScimType): Accessor | undefined {
+  switch (r.attr.name) {
+    case 'displayName':
+      return { kind: 'key', col: column('organizations', 'name_key') };
+    case 'parent':
+      return organizationRef(r, column('organizations', 'parent_id'), organizationParentSql, code);
+    case 'path':
+      return { kind: 'text', col: organizationPathSql };
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Attributes projected into columns (indexed, and the source of truth for id/meta which are
  * not in `doc`). Returns undefined for attributes that live only in `doc`.
  */
@@ -89,8 +137,14 @@ export function columnAccessor(
   r: ResolvedAttr,
   code: ScimType,
 ): Accessor | undefined {
-  if (r.extension) return undefined;
+  if (r.extension) {
+    if (r.schema !== SCHEMA.idhubUser || r.attr.name !== 'organization') return undefined;
+    return organizationRef(r, column(table, 'organization_id'), userOrganizationSql, code);
+  }
   const isUser = kind.type.id === 'User';
+  if (kind.core.id === SCHEMA.organization && !['id', 'externalId', 'meta'].includes(r.attr.name)) {
+    return organizationAccessor(r, code);
+  }
   switch (r.attr.name) {
     case 'id':
       return { kind: 'uuid', col: column(table, 'id') };

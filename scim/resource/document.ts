@@ -101,7 +101,10 @@ export function withoutSchemas(doc: ScimDoc): ScimDoc {
 export function resolveLenient(kind: ResourceKind, path: string): ResolvedAttr | undefined {
   const direct = resolveAttribute(kind, path);
   if (direct || path.toLowerCase().startsWith('urn:')) return direct;
+  // Only the standard (urn:ietf) extensions: idhub's own `organization` must not make the
+  // enterprise `organization` ambiguous for clients that leave the URN off.
   const hits = kind.extensions
+    .filter((e) => e.id.startsWith('urn:ietf:'))
     .map((e) => resolveAttribute(kind, `${e.id}:${path}`))
     .filter((r) => r !== undefined);
   return hits.length === 1 ? hits[0] : undefined;

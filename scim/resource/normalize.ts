@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.ts';
-import type { ResolvedAttr, ResourceKind, SchemaDef } from '../schemas/index.ts';
+import { type ResolvedAttr, type ResourceKind, SCHEMA, type SchemaDef } from '../schemas/index.ts';
 import { checkRequired, pathName, resolveLenient, schemasFor } from './document.ts';
 import { isMembersAttr, normalizeMembers } from './members.ts';
 import type { MemberRef, NormalizedResource, ScimDoc } from './types.ts';
@@ -125,6 +125,21 @@ function assignKey(st: BuildState, key: string, value: unknown): void {
 }
 
 /**
+ * PUT keeps a user's organisation when the body does not mention it (most clients know nothing
+ * of the idhub extension; like `members` of a group, it is not theirs to clear by omission).
+ * An explicit `null` unassigns.
+ */
+function keepOrganization(st: BuildState, current?: ScimDoc): void {
+  const key = `${SCHEMA.idhubUser}\u0000organization`;
+  if (st.seen.some((s) => s === key || s.startsWith(`${key}\u0000`))) return;
+  const before = current?.[SCHEMA.idhubUser];
+  const org = isObject(before) ? before.organization : undefined;
+  if (org === undefined) return;
+  const ext = isObject(st.doc[SCHEMA.idhubUser]) ? st.doc[SCHEMA.idhubUser] : {};
+  st.doc[SCHEMA.idhubUser] = { ...(ext as Record<string, unknown>), organization: org };
+}
+
+/**
  * Turns a POST (`create`) or PUT (`replace`) body into a stored document. In replace mode an
  * absent `active` keeps `current.doc.active` (Okta PUTs without it must not deactivate);
  * `id` in the body is ignored whatever its value. Throws ScimError 400 on bad input.
@@ -143,6 +158,7 @@ export function normalizeResource(
   if (mode === 'replace' && !st.seen.includes('active') && previousActive !== undefined) {
     st.doc.active = previousActive;
   }
+  if (mode === 'replace' && kind.core.id === SCHEMA.user) keepOrganization(st, current?.doc);
   checkRequired(kind, st.doc);
   st.doc.schemas = schemasFor(kind, st.doc);
   const result: NormalizedResource = { doc: st.doc, hasPassword: st.hasPassword };

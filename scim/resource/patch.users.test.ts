@@ -82,17 +82,24 @@ describe('PATCH users — Entra ID legacy', () => {
     expect(out.doc.schemas).toEqual([SCHEMA.user, ENT]);
   });
 
-  it('Add with capitalised sub-attribute names and string booleans (roles)', () => {
+  it('Add with capitalised sub-attribute names and string booleans (entitlements)', () => {
     const out = patch(base(), [
       {
         op: 'Add',
-        path: 'roles',
+        path: 'entitlements',
         value: [{ Primary: 'True', Type: 'WindowsAzureActiveDirectoryRole', Value: 'Admin' }],
       },
     ]);
-    expect(out.doc.roles).toEqual([
+    expect(out.doc.entitlements).toEqual([
       { primary: true, type: 'WindowsAzureActiveDirectoryRole', value: 'Admin' },
     ]);
+  });
+
+  it('refuses roles: they are computed from role assignments (400 mutability)', () => {
+    const op = { op: 'Add', path: 'roles', value: [{ Value: 'Admin' }] };
+    expect(() => patch(base(), [op])).toThrowError(
+      expect.objectContaining({ status: 400, scimType: 'mutability' }),
+    );
   });
 
   it('Replace userName renames (uniqueness is the caller’s job)', () => {

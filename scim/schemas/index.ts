@@ -1,11 +1,20 @@
 import { commonAttributes } from './common.ts';
 import { enterpriseUserSchema } from './enterprise.ts';
 import { groupSchema } from './group.ts';
+import { idhubUserSchema } from './idhub.ts';
+import { organizationSchema } from './organization.ts';
 import { type AttributeDef, type ResourceTypeDef, SCHEMA, type SchemaDef } from './types.ts';
 import { userSchema } from './user.ts';
 
 export * from './types.ts';
-export { commonAttributes, enterpriseUserSchema, groupSchema, userSchema };
+export {
+  commonAttributes,
+  enterpriseUserSchema,
+  groupSchema,
+  idhubUserSchema,
+  organizationSchema,
+  userSchema,
+};
 
 /** A resource type with its core schema and extensions, as the protocol code sees it. */
 export interface ResourceKind {
@@ -21,10 +30,13 @@ export const userKind: ResourceKind = {
     endpoint: '/Users',
     description: 'User Account',
     schema: SCHEMA.user,
-    schemaExtensions: [{ schema: SCHEMA.enterprise, required: false }],
+    schemaExtensions: [
+      { schema: SCHEMA.enterprise, required: false },
+      { schema: SCHEMA.idhubUser, required: false },
+    ],
   },
   core: userSchema,
-  extensions: [enterpriseUserSchema],
+  extensions: [enterpriseUserSchema, idhubUserSchema],
 };
 
 export const groupKind: ResourceKind = {
@@ -40,8 +52,27 @@ export const groupKind: ResourceKind = {
   extensions: [],
 };
 
-export const resourceKinds: ResourceKind[] = [userKind, groupKind];
-export const allSchemas: SchemaDef[] = [userSchema, enterpriseUserSchema, groupSchema];
+export const organizationKind: ResourceKind = {
+  type: {
+    id: 'Organization',
+    name: 'Organization',
+    endpoint: '/Organizations',
+    description: "The tenant's organisation tree",
+    schema: SCHEMA.organization,
+    schemaExtensions: [],
+  },
+  core: organizationSchema,
+  extensions: [],
+};
+
+export const resourceKinds: ResourceKind[] = [userKind, groupKind, organizationKind];
+export const allSchemas: SchemaDef[] = [
+  userSchema,
+  enterpriseUserSchema,
+  idhubUserSchema,
+  groupSchema,
+  organizationSchema,
+];
 
 /** An attribute path resolved against a resource kind's schemas. */
 export interface ResolvedAttr {
@@ -99,6 +130,12 @@ export function resolveAttribute(kind: ResourceKind, path: string): ResolvedAttr
   const sub = findAttr(attrDef.subAttributes ?? [], second);
   if (!sub) return undefined;
   return { ...resolved, sub, docPath: [...docPath, sub.name] };
+}
+
+/** The computed reference list of a kind: a group's members, a user's groups; none otherwise. */
+export function relatedKeyOf(kind: ResourceKind): 'members' | 'groups' | undefined {
+  if (kind.core.id === SCHEMA.group) return 'members';
+  return kind.core.id === SCHEMA.user ? 'groups' : undefined;
 }
 
 /** Finds a resource kind by endpoint segment ("users", "Groups"), case-insensitively. */

@@ -65,6 +65,8 @@ export const SCHEMA = {
   user: 'urn:ietf:params:scim:schemas:core:2.0:User',
   group: 'urn:ietf:params:scim:schemas:core:2.0:Group',
   enterprise: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+  idhubUser: 'urn:idhub:params:scim:schemas:extension:idhub:2.0:User',
+  organization: 'urn:idhub:params:scim:schemas:core:2.0:Organization',
   listResponse: 'urn:ietf:params:scim:api:messages:2.0:ListResponse',
   error: 'urn:ietf:params:scim:api:messages:2.0:Error',
   patchOp: 'urn:ietf:params:scim:api:messages:2.0:PatchOp',

@@ -1,19 +1,87 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import type { ScimDoc } from '../../db/schema/index.ts';
-import { ScimError } from '../errors.ts';
+import { badRequest, ScimError } from '../errors.ts';
 import { pgCode } from '../render.ts';
-import { nameKey } from './keys.ts';
+import { SCHEMA } from '../schemas/types.ts';
+import {
+  type ComputedSet,
+  organizationParentSql,
+  organizationPathSql,
+  userAccountsSql,
+  userCertificatesSql,
+  userCredentialsSql,
+  userOrganizationSql,
+  userRolesSql,
+} from './computed.ts';
+import { isUuid, nameKey } from './keys.ts';
 import { groupMembersSql, userGroupsSql } from './related.ts';
 import type { ListOptions, ListResult, RelatedRef, ResourceRow } from './types.ts';
 
-type Table = 'users' | 'groups';
+type Table = 'users' | 'groups' | 'organizations';
+/** Tables written through this module; organisations are written by api/identity. */
+type WritableTable = 'users' | 'groups';
 type Executor = Database | Tx;
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The idhub extension's `organization.value` of a user document (null: none). */
+function organizationOf(doc: ScimDoc): string | null {
+  const ext = doc[SCHEMA.idhubUser];
+  const org = isObject(ext) ? ext.organization : undefined;
+  return isObject(org) && typeof org.value === 'string' ? org.value : null;
+}
+
+/**
+ * A user's organisation lives in users.organization_id, not in `doc` (as members live in
+ * group_members): the stored document is the one without it. `withOrganization` is the inverse,
+ * applied on every read, so PATCH, PUT and change detection see it as an ordinary attribute.
+ */
+function withoutOrganization(doc: ScimDoc): ScimDoc {
+  const ext = doc[SCHEMA.idhubUser];
+  if (!isObject(ext)) return doc;
+  const { organization: _o, ...rest } = ext;
+  const out: ScimDoc = { ...doc };
+  if (Object.keys(rest).length) out[SCHEMA.idhubUser] = rest;
+  else {
+    delete out[SCHEMA.idhubUser];
+    if (Array.isArray(out.schemas)) out.schemas = out.schemas.filter((u) => u !== SCHEMA.idhubUser);
+  }
+  return out;
+}
+
+function withOrganization(doc: ScimDoc, organizationId: string | null | undefined): ScimDoc {
+  if (!organizationId) return doc;
+  const ext = isObject(doc[SCHEMA.idhubUser]) ? (doc[SCHEMA.idhubUser] as ScimDoc) : {};
+  const out: ScimDoc = {
+    ...doc,
+    [SCHEMA.idhubUser]: { ...ext, organization: { value: organizationId } },
+  };
+  if (Array.isArray(doc.schemas) && !doc.schemas.includes(SCHEMA.idhubUser)) {
+    out.schemas = [...doc.schemas, SCHEMA.idhubUser];
+  }
+  return out;
+}
+
+/**
+ * A user may only be put in an organisation of its own tenant; anything else is a 400, never
+ * stored. The share lock keeps the organisation from being deleted before this commits.
+ */
+async function checkOrganization(tx: Tx, tenantId: string, id: string | null): Promise<void> {
+  if (id === null) return;
+  const rows = isUuid(id)
+    ? await tx.execute(
+        sql`select 1 from organizations where tenant_id = ${tenantId} and id = ${id} for share`,
+      )
+    : [];
+  if (!rows.length) throw badRequest('invalidValue', `unknown organization "${id}"`);
+}
+
 /** The columns projected out of a document for uniqueness, indexes and fast filters. */
-function columns(table: Table, doc: ScimDoc): Record<string, unknown> {
+function columns(table: WritableTable, doc: ScimDoc): Record<string, unknown> {
   const externalId = str(doc.externalId);
   if (table === 'users') {
     const userName = str(doc.userName) ?? '';
@@ -23,6 +91,7 @@ function columns(table: Table, doc: ScimDoc): Record<string, unknown> {
       external_id: externalId,
       active: doc.active !== false,
       display_name: str(doc.displayName),
+      organization_id: organizationOf(doc)?.toLowerCase() ?? null,
     };
   }
   const displayName = str(doc.displayName) ?? '';
@@ -35,6 +104,8 @@ function columns(table: Table, doc: ScimDoc): Record<string, unknown> {
 
 const relatedSql = (table: Table, tenantId: string) =>
   table === 'users' ? userGroupsSql(tenantId) : groupMembersSql;
+const storedDoc = (table: WritableTable, doc: ScimDoc) =>
+  table === 'users' ? withoutOrganization(doc) : doc;
 const tableSql = (table: Table) => sql.identifier(table);
 
 type RawRow = {
@@ -45,17 +116,70 @@ type RawRow = {
   created_at: string;
   updated_at: string;
   related?: RelatedRef[];
+  /** users */
+  organization_id?: string | null;
+  organization?: Record<string, unknown> | null;
+  roles?: unknown[] | null;
+  x509?: unknown[] | null;
+  accounts?: unknown[] | null;
+  credentials?: unknown[] | null;
+  /** organizations */
+  name?: string;
+  parent_id?: string | null;
+  parent?: Record<string, unknown> | null;
+  names_path?: string | null;
 };
 
-const toRow = (r: RawRow): ResourceRow => ({
-  id: r.id,
-  doc: r.doc,
-  externalId: r.external_id,
-  version: r.version,
-  createdAt: new Date(r.created_at),
-  updatedAt: new Date(r.updated_at),
-  ...(r.related ? { related: r.related } : {}),
-});
+/** Drops null entries: computed attributes that have no value are absent (no nulls out). */
+function compact(o: Record<string, unknown>): Record<string, unknown> | undefined {
+  const out = Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== null && v !== undefined),
+  );
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The computed attributes of a row, shaped like the document they are rendered into. */
+function computedOf(r: RawRow): Record<string, unknown> | undefined {
+  if (r.name !== undefined) {
+    const parent = r.parent ? { display: r.parent.display } : null;
+    return compact({ parent, path: r.names_path });
+  }
+  if (r.organization_id === undefined) return undefined;
+  const { value: _v, ...org } = r.organization ?? {};
+  const ext = compact({
+    organization: r.organization ? org : null,
+    accounts: r.accounts,
+    credentials: r.credentials,
+  });
+  return compact({ roles: r.roles, x509Certificates: r.x509, [SCHEMA.idhubUser]: ext });
+}
+
+/** The document of an organisation: its columns are the source of truth (admins write them too). */
+function organizationDoc(r: RawRow): ScimDoc {
+  const doc: ScimDoc = { ...r.doc, schemas: [SCHEMA.organization], displayName: r.name };
+  if (r.parent_id) doc.parent = { value: r.parent_id };
+  else delete doc.parent;
+  if (r.external_id) doc.externalId = r.external_id;
+  else delete doc.externalId;
+  return doc;
+}
+
+const docOf = (r: RawRow): ScimDoc =>
+  r.name !== undefined ? organizationDoc(r) : withOrganization(r.doc, r.organization_id);
+
+const toRow = (r: RawRow): ResourceRow => {
+  const computed = computedOf(r);
+  return {
+    id: r.id,
+    doc: docOf(r),
+    externalId: r.external_id,
+    version: r.version,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    ...(r.related ? { related: r.related } : {}),
+    ...(computed ? { computed } : {}),
+  };
+};
 
 function uniquenessError(table: Table, doc: ScimDoc): ScimError {
   const what =
@@ -75,19 +199,45 @@ async function guardUnique<T>(table: Table, doc: ScimDoc, run: () => Promise<T>)
   }
 }
 
-const selectList = (table: Table, related?: { tenantId: string }) =>
+/** What a read computes beyond the row: references (groups/members) and user attributes. */
+export interface ReadExtras {
+  related?: { tenantId: string };
+  computed?: ComputedSet;
+}
+
+/** The computed columns of a table; optional user attributes only when the read needs them. */
+function computedList(table: Table, set: ComputedSet = {}): SQL {
+  if (table === 'organizations') {
+    return sql`, "organizations".name, "organizations".parent_id,
+      ${organizationParentSql} as parent, ${organizationPathSql} as names_path`;
+  }
+  if (table !== 'users') return sql``;
+  const parts: SQL[] = [sql`"users".organization_id`, sql`${userOrganizationSql} as organization`];
+  if (set.roles) parts.push(sql`${userRolesSql} as roles`);
+  if (set.x509Certificates) parts.push(sql`${userCertificatesSql} as x509`);
+  if (set.accounts) parts.push(sql`${userAccountsSql} as accounts`);
+  if (set.credentials) parts.push(sql`${userCredentialsSql} as credentials`);
+  return sql`, ${sql.join(parts, sql`, `)}`;
+}
+
+const selectList = (table: Table, extras: ReadExtras = {}) =>
   sql`${tableSql(table)}.id, ${tableSql(table)}.doc, ${tableSql(table)}.external_id, ${tableSql(table)}.version,
       to_json(${tableSql(table)}.created_at) #>> '{}' as created_at,
-      to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${related ? sql`, ${relatedSql(table, related.tenantId)} as related` : sql``}`;
+      to_json(${tableSql(table)}.updated_at) #>> '{}' as updated_at${extras.related && table !== 'organizations' ? sql`, ${relatedSql(table, extras.related.tenantId)} as related` : sql``}${computedList(table, extras.computed)}`;
+
+/** Writes answer with the always-returned computed attributes; the rest is re-read on request. */
+const WRITE_EXTRAS: ReadExtras = {};
 
 /** Inserts a resource. Unique violations answer 409; the caller writes the outbox row. */
 export async function insertResource(
   tx: Tx,
-  table: Table,
+  table: WritableTable,
   tenantId: string,
   doc: ScimDoc,
 ): Promise<ResourceRow> {
   const cols = columns(table, doc);
+  if (table === 'users')
+    await checkOrganization(tx, tenantId, cols.organization_id as string | null);
   const names = sql.join(
     Object.keys(cols).map((k) => sql.identifier(k)),
     sql`, `,
@@ -98,8 +248,8 @@ export async function insertResource(
   );
   const rows = await guardUnique(table, doc, () =>
     tx.execute<RawRow>(sql`insert into ${tableSql(table)} (tenant_id, doc, ${names})
-      values (${tenantId}, ${JSON.stringify(doc)}::jsonb, ${values})
-      returning ${selectList(table)}`),
+      values (${tenantId}, ${JSON.stringify(storedDoc(table, doc))}::jsonb, ${values})
+      returning ${selectList(table, WRITE_EXTRAS)}`),
   );
   return toRow(rows[0] as RawRow);
 }
@@ -110,10 +260,13 @@ export async function getResource(
   table: Table,
   tenantId: string,
   id: string,
-  opts: { withRelated: boolean; lock?: boolean },
+  opts: { withRelated: boolean; lock?: boolean; computed?: ComputedSet },
 ): Promise<ResourceRow | undefined> {
-  const rows =
-    await db.execute<RawRow>(sql`select ${selectList(table, opts.withRelated ? { tenantId } : undefined)}
+  const extras: ReadExtras = {
+    ...(opts.withRelated ? { related: { tenantId } } : {}),
+    ...(opts.computed ? { computed: opts.computed } : {}),
+  };
+  const rows = await db.execute<RawRow>(sql`select ${selectList(table, extras)}
     from ${tableSql(table)} where tenant_id = ${tenantId} and id = ${id}${opts.lock ? sql` for update` : sql``}`);
   return rows[0] ? toRow(rows[0]) : undefined;
 }
@@ -121,20 +274,22 @@ export async function getResource(
 /** Replaces the stored document, bumping version and lastModified. */
 export async function updateResource(
   tx: Tx,
-  table: Table,
+  table: WritableTable,
   tenantId: string,
   id: string,
   doc: ScimDoc,
 ): Promise<ResourceRow> {
   const cols = columns(table, doc);
+  if (table === 'users')
+    await checkOrganization(tx, tenantId, cols.organization_id as string | null);
   const sets = sql.join(
     Object.entries(cols).map(([k, v]) => sql`${sql.identifier(k)} = ${v}`),
     sql`, `,
   );
   const rows = await guardUnique(table, doc, () =>
-    tx.execute<RawRow>(sql`update ${tableSql(table)} set doc = ${JSON.stringify(doc)}::jsonb, ${sets},
+    tx.execute<RawRow>(sql`update ${tableSql(table)} set doc = ${JSON.stringify(storedDoc(table, doc))}::jsonb, ${sets},
       version = version + 1, updated_at = greatest(now(), updated_at + interval '1 millisecond')
-      where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table)}`),
+      where tenant_id = ${tenantId} and id = ${id} returning ${selectList(table, WRITE_EXTRAS)}`),
   );
   return toRow(rows[0] as RawRow);
 }
@@ -142,7 +297,7 @@ export async function updateResource(
 /** Bumps version and lastModified without touching the document (membership changes). */
 export async function touchResource(
   tx: Tx,
-  table: Table,
+  table: WritableTable,
   tenantId: string,
   id: string,
 ): Promise<ResourceRow> {
@@ -158,7 +313,7 @@ export async function touchResource(
  */
 export async function deleteResource(
   tx: Tx,
-  table: Table,
+  table: WritableTable,
   tenantId: string,
   id: string,
 ): Promise<{ id: string; version: number }[] | undefined> {
@@ -198,7 +353,10 @@ export async function listResources(
       ? ([] as PageRow[])
       : // The page is chosen first, so computed references are built for its rows only, not
         // for every row an OFFSET skips.
-        await db.execute<PageRow>(sql`select ${selectList(table, o.withRelated ? { tenantId } : undefined)}${sortKey ? sql`, ${t}.sort_key` : sql``}
+        await db.execute<PageRow>(sql`select ${selectList(table, {
+          ...(o.withRelated ? { related: { tenantId } } : {}),
+          ...(o.computed ? { computed: o.computed } : {}),
+        })}${sortKey ? sql`, ${t}.sort_key` : sql``}
           from (select ${t}.*${keyCol} from ${t} where ${filtered}${keyset}
                 order by ${order} limit ${o.limit} offset ${o.offset}) as ${t}
           order by ${order}`);

@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import type { ScimDoc } from '../../db/schema/index.ts';
 import type { ResourceKind } from '../schemas/index.ts';
+import type { ComputedSet } from './computed.ts';
 
 /** A stored resource as the protocol code needs it. */
 export interface ResourceRow {
@@ -12,6 +13,11 @@ export interface ResourceRow {
   updatedAt: Date;
   /** users: computed `groups`; groups: `members` — only when loaded. */
   related?: RelatedRef[];
+  /**
+   * Values computed from other tables (a user's roles, certificates, organisation display;
+   * an organisation's parent display and path), shaped like the document.
+   */
+  computed?: Record<string, unknown>;
 }
 
 export interface RelatedRef {
@@ -33,6 +39,8 @@ export interface ListOptions {
   /** Also return the last row's sort key (to build the next cursor). */
   withSortKey?: boolean;
   withRelated: boolean;
+  /** A user's optional computed attributes the page needs. */
+  computed?: ComputedSet;
 }
 
 export interface ListResult {
@@ -51,5 +59,5 @@ export type MemberChange =
 
 export interface StoreKind {
   kind: ResourceKind;
-  table: 'users' | 'groups';
+  table: 'users' | 'groups' | 'organizations';
 }

@@ -1,0 +1,11 @@
+import { builder } from '../builder.ts';
+import './errors.ts';
+import './common.ts';
+import './user.ts';
+import './group.ts';
+import './tenant.ts';
+import './token.ts';
+import './viewer.ts';
+
+/** The admin API schema: every type registered by the files imported above. */
+export const schema = builder.toSchema();
