@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import type { Services } from '../env.ts';
 import type { Principal } from '../tenants.ts';
 import { createLoaders, createPlatformLoaders, type Loaders } from './loaders.ts';
+import { createIdentityLoaders } from './loaders-identity.ts';
 
 /** Who is calling: a tenant token (admin scope checked by scope-auth) or the platform operator. */
 export type Viewer = { kind: 'tenant'; principal: Principal } | { kind: 'operator' };
@@ -37,7 +38,11 @@ export function createContext(server: ServerContext): GraphQLContext {
     log: server.log,
     viewer: server.viewer,
     tenantId,
-    loaders: { ...createLoaders(db, tenantId), ...createPlatformLoaders(db, tenantId) },
+    loaders: {
+      ...createLoaders(db, tenantId),
+      ...createPlatformLoaders(db, tenantId),
+      ...createIdentityLoaders(db, tenantId),
+    },
   };
 }
 

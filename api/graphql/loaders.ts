@@ -3,6 +3,7 @@ import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { apiTokens, groups, tenants, users } from '../../db/schema/index.ts';
 import { isUuid } from '../tenants.ts';
+import type { createIdentityLoaders } from './loaders-identity.ts';
 import type { Position } from './paging.ts';
 import {
   type GroupRow,
@@ -199,4 +200,6 @@ export const tokenColumns = {
   revokedAt: apiTokens.revokedAt,
 };
 
-export type Loaders = ReturnType<typeof createLoaders> & ReturnType<typeof createPlatformLoaders>;
+export type Loaders = ReturnType<typeof createLoaders> &
+  ReturnType<typeof createPlatformLoaders> &
+  ReturnType<typeof createIdentityLoaders>;

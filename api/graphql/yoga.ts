@@ -1,6 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
@@ -71,7 +70,10 @@ export function createGraphQLApp(): Hono<AppEnv> {
           : createGraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
     },
     // GraphiQL's page and assets come from the npm package, not a CDN: the hub works offline.
-    renderGraphiQL,
+    // The package holds the whole GraphiQL bundle (~75 MB of heap once loaded), so it is only
+    // loaded when someone opens the playground.
+    renderGraphiQL: async (opts) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts),
     graphiql: {
       title: 'idhub admin API',
       headers: JSON.stringify({ Authorization: 'Bearer <admin token>' }, null, 2),

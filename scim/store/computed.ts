@@ -23,10 +23,10 @@ export const organizationParentSql: SQL = sql`(
   from organizations scim_po where scim_po.id = "organizations"."parent_id")`;
 
 /** A user's organisation as `{value, display, path}` (NULL when none). */
-export const userOrganizationSql: SQL = sql`(
+export const userOrganizationSql: SQL = sql`case when "users"."organization_id" is not null then (
   select jsonb_build_object('value', scim_uo.id, 'display', scim_uo.name,
     'path', ${namesPath(sql`scim_uo.path`)})
-  from organizations scim_uo where scim_uo.id = "users"."organization_id")`;
+  from organizations scim_uo where scim_uo.id = "users"."organization_id") end`;
 
 /** Granted roles: value and display are the role's name. */
 export const userRolesSql: SQL = sql`(

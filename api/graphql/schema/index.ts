@@ -3,6 +3,8 @@ import './errors.ts';
 import './common.ts';
 import './user.ts';
 import './group.ts';
+import './organization.ts';
+import './credential.ts';
 import './tenant.ts';
 import './token.ts';
 import './viewer.ts';
