@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { badRequest } from './errors.ts';
 import type { FilterNode } from './filter/ast.ts';
 import { parseAttributeList, parseFilter } from './filter/parse.ts';
+import { isSortKeyType, type KeysetPosition } from './store/keyset.ts';
 
 /** A list/search request, from GET query parameters or a POST /.search body. */
 export interface ListRequest {
@@ -75,7 +76,7 @@ export function parseListRequest(params: Record<string, unknown>, maxResults: nu
 /** What a cursor remembers: the query it belongs to and where the next page starts. */
 interface CursorState {
   q: string;
-  after?: { createdAt: string; id: string; key?: string | null };
+  after?: KeysetPosition;
   offset?: number;
 }
 
@@ -109,12 +110,13 @@ export function decodeCursor(resource: string, r: ListRequest): Omit<CursorState
     state.after &&
     typeof state.after.id === 'string' &&
     /^[0-9a-f-]{36}$/i.test(state.after.id) &&
-    typeof state.after.createdAt === 'string' &&
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(state.after.createdAt) &&
-    !Number.isNaN(Date.parse(state.after.createdAt)) &&
-    // A sorted listing's cursor carries the sort key (text or null); an unsorted one none.
+    typeof state.after.at === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(state.after.at) &&
+    !Number.isNaN(Date.parse(state.after.at)) &&
+    // A sorted listing's cursor carries the sort key (text or null) and its type; others none.
     (r.sortBy
-      ? typeof state.after.key === 'string' || state.after.key === null
+      ? (typeof state.after.key === 'string' || state.after.key === null) &&
+        isSortKeyType(state.after.type)
       : state.after.key === undefined);
   if (state.after && !validAfter) throw badRequest('invalidCursor', 'the cursor is malformed');
   if (state.offset !== undefined && !(Number.isSafeInteger(state.offset) && state.offset >= 0)) {

@@ -409,6 +409,13 @@ describe('cursor pagination (RFC 9865)', () => {
       expect(res.status, String(key)).toBe(400);
       expect(res.body.scimType).toBe('invalidCursor');
     }
+    // The key's SQL type travels in the cursor; only the known sort-key types are accepted.
+    for (const type of ['regclass', 'text); drop table users; --', undefined]) {
+      const cursor = forge(sortedNext, { after: { ...decode(sortedNext).after, type } });
+      const res = await c.get(`/Users?sortBy=meta.created&cursor=${cursor}&count=1`);
+      expect(res.status, String(type)).toBe(400);
+      expect(res.body.scimType).toBe('invalidCursor');
+    }
   });
 
   it('count=0 in cursor mode returns only totalResults', async () => {

@@ -55,9 +55,9 @@ export async function runList(
     const next = last
       ? {
           after: {
-            createdAt: last.createdAt.toISOString(),
+            at: last.createdAt.toISOString(),
             id: last.id,
-            ...(orderBy ? { key: result.lastKey ?? null } : {}),
+            ...(orderBy ? { key: result.lastKey ?? null, type: result.lastKeyType } : {}),
           },
         }
       : { offset: offset + result.rows.length };

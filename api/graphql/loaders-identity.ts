@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
   accounts,
-  auditLog,
+  type auditLog,
   certificates,
   credentials,
   organizations,
@@ -69,7 +69,10 @@ export function createIdentityLoaders(db: Db, tenantId: string | null) {
   }
 
   /** A loader of row lists by a parent id, tenant-scoped. */
-  function listLoader<R>(load: (ids: string[], t: string) => Promise<R[]>, keyOf: (r: R) => string) {
+  function listLoader<R>(
+    load: (ids: string[], t: string) => Promise<R[]>,
+    keyOf: (r: R) => string,
+  ) {
     return new DataLoader<string, R[]>(async (keys) => {
       const ids = validIds(keys);
       if (!tenantId || !ids.length) return keys.map(() => []);

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
+import {
+  afterSql,
+  isSortKeyType,
+  type KeysetOrder,
+  type KeysetPosition,
+  orderSql,
+} from '../../scim/store/keyset.ts';
 import { InvalidInputError } from './schema/errors.ts';
 
 /** Relay connection arguments; only forward paging (first/after) is supported. */
@@ -13,26 +20,8 @@ export interface PageArgs {
 export const DEFAULT_PAGE = 20;
 export const MAX_PAGE = 100;
 
-/**
- * A keyset position: the row's created_at as PostgreSQL prints it (microseconds survive),
- * its id, and for sorted listings the sort key as text plus the key's SQL type.
- */
-export interface Position {
-  at: string;
-  id: string;
-  key?: string | null;
-  type?: string;
-}
-
-/** SQL types a sort key may have: cursor text is cast back to one of these, never to others. */
-const KEY_TYPES: Record<string, string> = {
-  text: 'text',
-  boolean: 'boolean',
-  numeric: 'numeric',
-  uuid: 'uuid',
-  'timestamp with time zone': 'timestamptz',
-  'timestamp without time zone': 'timestamp',
-};
+/** A keyset position (shared with SCIM cursors): created_at, id, and the sort key + type. */
+export type Position = KeysetPosition;
 
 /** The page size asked for, validated: 0..100, 20 when absent; backward paging is refused. */
 export function pageSize(args: PageArgs): number {
@@ -79,34 +68,15 @@ export function decodeCursor(
   const pos: Position = { at: s.at, id: s.id };
   if ('key' in s) {
     if (!(typeof s.key === 'string' || s.key === null)) throw bad();
-    if (typeof s.type !== 'string' || !KEY_TYPES[s.type]) throw bad();
+    if (!isSortKeyType(s.type)) throw bad();
     pos.key = s.key;
     pos.type = s.type;
   }
   return pos;
 }
 
-export interface Order {
-  key: SQL;
-  descending: boolean;
-}
-
-/** ORDER BY for a listing: the sort key (nulls last), then created_at, id as the tiebreaker. */
-export function orderSql(at: SQL, id: SQL, order?: Order): SQL {
-  if (!order) return sql`${at}, ${id}`;
-  return sql`${order.key} ${order.descending ? sql`desc` : sql`asc`} nulls last, ${at}, ${id}`;
-}
-
-/** Rows strictly after `pos` in the order of orderSql. */
-export function afterSql(at: SQL, id: SQL, pos: Position, order?: Order): SQL {
-  const tail = sql`(${at}, ${id}) > (${pos.at}::timestamptz, ${pos.id}::uuid)`;
-  if (!order || pos.key === undefined || !pos.type) return tail;
-  const k = order.key;
-  if (pos.key === null) return sql`(${k} is null and ${tail})`;
-  const value = sql`cast(${pos.key}::text as ${sql.raw(KEY_TYPES[pos.type] ?? 'text')})`;
-  const beyond = order.descending ? sql`${k} < ${value}` : sql`${k} > ${value}`;
-  return sql`(${beyond} or (${k} = ${value} and ${tail}) or ${k} is null)`;
-}
+export type Order = KeysetOrder;
+export { afterSql, orderSql };
 
 /** Extra columns a page query selects so every edge gets its own cursor. */
 export function positionColumns(at: SQL, order?: Order) {

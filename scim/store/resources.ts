@@ -15,6 +15,7 @@ import {
   userRolesSql,
 } from './computed.ts';
 import { isUuid, nameKey } from './keys.ts';
+import { afterSql, orderSql, sortKeyColumns } from './keyset.ts';
 import { groupMembersSql, userGroupsSql } from './related.ts';
 import type { ListOptions, ListResult, RelatedRef, ResourceRow } from './types.ts';
 
@@ -340,14 +341,13 @@ export async function listResources(
   const conds: SQL[] = [sql`${t}.tenant_id = ${tenantId}`];
   if (o.where) conds.push(sql`(${o.where})`);
   const filtered = sql.join(conds, sql` and `);
-  const keyset = o.after ? sql` and ${await afterPosition(db, table, o.after, o.orderBy)}` : sql``;
-  const dir = o.orderBy?.descending ? sql`desc` : sql`asc`;
-  const order = o.orderBy
-    ? sql`${o.orderBy.key} ${dir} nulls last, ${t}.created_at, ${t}.id`
-    : sql`${t}.created_at, ${t}.id`;
+  const keyset = o.after
+    ? sql` and ${afterSql(sql`${t}.created_at`, sql`${t}.id`, o.after, o.orderBy)}`
+    : sql``;
+  const order = orderSql(sql`${t}.created_at`, sql`${t}.id`, o.orderBy);
   const sortKey = o.withSortKey && o.orderBy ? o.orderBy.key : undefined;
-  const keyCol = sortKey ? sql`, (${sortKey})::text as sort_key` : sql``;
-  type PageRow = RawRow & { sort_key?: string | null };
+  const keyCol = sortKey ? sql`, ${sortKeyColumns(sortKey)}` : sql``;
+  type PageRow = RawRow & { sort_key?: string | null; sort_type?: string };
   const rows =
     o.limit === 0
       ? ([] as PageRow[])
@@ -356,7 +356,7 @@ export async function listResources(
         await db.execute<PageRow>(sql`select ${selectList(table, {
           ...(o.withRelated ? { related: { tenantId } } : {}),
           ...(o.computed ? { computed: o.computed } : {}),
-        })}${sortKey ? sql`, ${t}.sort_key` : sql``}
+        })}${sortKey ? sql`, ${t}.sort_key, ${t}.sort_type` : sql``}
           from (select ${t}.*${keyCol} from ${t} where ${filtered}${keyset}
                 order by ${order} limit ${o.limit} offset ${o.offset}) as ${t}
           order by ${order}`);
@@ -366,49 +366,8 @@ export async function listResources(
   return {
     rows: rows.map(toRow),
     total,
-    ...(last && sortKey ? { lastKey: last.sort_key ?? null } : {}),
+    ...(last && sortKey ? { lastKey: last.sort_key ?? null, lastKeyType: last.sort_type } : {}),
   };
-}
-
-/** SQL types a sort key can have, as cast targets for a cursor's text key. */
-const KEY_TYPES: Record<string, string> = {
-  text: 'text',
-  boolean: 'boolean',
-  numeric: 'numeric',
-  uuid: 'uuid',
-  'timestamp with time zone': 'timestamptz',
-  'timestamp without time zone': 'timestamp',
-};
-
-/** The SQL type of a sort expression, asked of PostgreSQL on an all-null row (no table read). */
-async function sortKeyType(db: Database, table: Table, key: SQL): Promise<SQL> {
-  const t = tableSql(table);
-  const rows = await db.execute<{ type: string }>(
-    sql`select pg_typeof(${key})::text as type from (select (null::${t}).*) as ${t}`,
-  );
-  const type = KEY_TYPES[rows[0]?.type ?? ''];
-  if (!type) throw new Error(`unsupported sort key type ${rows[0]?.type}`);
-  return sql.raw(type);
-}
-
-/**
- * Rows strictly after a cursor position in list order (sort key nulls last, then created_at,
- * id). The cursor's key is text, cast back to the sort expression's own type.
- */
-async function afterPosition(
-  db: Database,
-  table: Table,
-  after: NonNullable<ListOptions['after']>,
-  orderBy: ListOptions['orderBy'],
-): Promise<SQL> {
-  const t = tableSql(table);
-  const tail = sql`(${t}.created_at, ${t}.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`;
-  if (!orderBy || after.key === undefined) return tail;
-  const k = orderBy.key;
-  if (after.key === null) return sql`(${k} is null and ${tail})`;
-  const at = sql`cast(${after.key}::text as ${await sortKeyType(db, table, k)})`;
-  const beyond = orderBy.descending ? sql`${k} < ${at}` : sql`${k} > ${at}`;
-  return sql`(${beyond} or (${k} = ${at} and ${tail}) or ${k} is null)`;
 }
 
 async function countResources(db: Database, table: Table, filtered: SQL): Promise<number> {

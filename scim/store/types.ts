@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import type { ScimDoc } from '../../db/schema/index.ts';
 import type { ResourceKind } from '../schemas/index.ts';
 import type { ComputedSet } from './computed.ts';
+import type { KeysetPosition } from './keyset.ts';
 
 /** A stored resource as the protocol code needs it. */
 export interface ResourceRow {
@@ -31,11 +32,8 @@ export interface ListOptions {
   orderBy?: { key: SQL; descending: boolean };
   offset: number;
   limit: number;
-  /**
-   * Keyset position for cursor paging: the last row's (created_at, id) and, when sorted, its
-   * sort key as text (null when the row had none).
-   */
-  after?: { createdAt: string; id: string; key?: string | null };
+  /** Keyset position for cursor paging (scim/store/keyset.ts). */
+  after?: KeysetPosition;
   /** Also return the last row's sort key (to build the next cursor). */
   withSortKey?: boolean;
   withRelated: boolean;
@@ -46,8 +44,9 @@ export interface ListOptions {
 export interface ListResult {
   rows: ResourceRow[];
   total: number;
-  /** The last row's sort key as text, when `withSortKey` was asked. */
+  /** The last row's sort key as text and its SQL type, when `withSortKey` was asked. */
   lastKey?: string | null;
+  lastKeyType?: string;
 }
 
 /** Member changes of a group PATCH/PUT, decided by the PATCH engine. */

@@ -933,7 +933,7 @@ describe('bad input: filters', () => {
       { ...state, after: undefined, offset: 1e20 },
       { ...state, after: undefined, offset: -1 },
       { ...state, after: undefined, offset: 1.5 },
-      { ...state, after: { ...state.after, createdAt: '0000-01-01T00:00:00Z' } },
+      { ...state, after: { ...state.after, at: '0000-01-01T00:00:00Z' } },
       { ...state, after: { ...state.after, id: 'x' } },
       { ...state, q: 'other' },
     ]) {

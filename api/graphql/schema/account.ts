@@ -1,5 +1,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { type AccountState, accountStates, linkAccount, unlinkAccount } from '../../identity/index.ts';
+import {
+  type AccountState,
+  accountStates,
+  linkAccount,
+  unlinkAccount,
+} from '../../identity/index.ts';
 import { builder } from '../builder.ts';
 import { type GraphQLContext, tenantOf } from '../context.ts';
 import { localId } from '../ids.ts';

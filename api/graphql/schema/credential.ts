@@ -48,7 +48,8 @@ export const RevocationReasonEnum = builder.enumType('RevocationReason', {
 });
 
 builder.node(CredentialRef, {
-  description: "A credential (card, token …) belonging to one user, with the user's certificates on it.",
+  description:
+    "A credential (card, token …) belonging to one user, with the user's certificates on it.",
   authScopes: { admin: true },
   id: { resolve: (c) => c.id },
   isTypeOf: isKind('Credential'),
@@ -276,7 +277,12 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) =>
       domain(async () => {
-        const cert = await holdCertificate(ctx.db.db, tenantOf(ctx), identityActor(ctx), certId(id));
+        const cert = await holdCertificate(
+          ctx.db.db,
+          tenantOf(ctx),
+          identityActor(ctx),
+          certId(id),
+        );
         return reloadCertificate(ctx, cert.id);
       }),
   }),

@@ -89,7 +89,8 @@ builder.objectField(UserRef, 'roles', (t) =>
     {
       nullable: true,
       type: RoleAssignmentRef,
-      description: "The user's role assignments, newest first: current ones, or all with `history`.",
+      description:
+        "The user's role assignments, newest first: current ones, or all with `history`.",
       args: { history: t.arg.boolean({ defaultValue: false }) },
       resolve: async (u, args, ctx) =>
         queryInput(async () =>
@@ -195,7 +196,10 @@ builder.mutationFields((t) => ({
     args: { roleId: t.arg.id({ required: true }), userId: t.arg.id({ required: true }) },
     resolve: (_, args, ctx) =>
       domain(async () => {
-        const ids = { roleId: requireId(args.roleId, 'Role'), userId: requireId(args.userId, 'User') };
+        const ids = {
+          roleId: requireId(args.roleId, 'Role'),
+          userId: requireId(args.userId, 'User'),
+        };
         const r = await grantRole(ctx.db.db, tenantOf(ctx), identityActor(ctx), ids);
         forget(ctx, ids);
         return { assignment: tag('RoleAssignment', r.assignment), granted: r.granted };
@@ -213,7 +217,10 @@ builder.mutationFields((t) => ({
     },
     resolve: (_, args, ctx) =>
       domain(async () => {
-        const ids = { roleId: requireId(args.roleId, 'Role'), userId: requireId(args.userId, 'User') };
+        const ids = {
+          roleId: requireId(args.roleId, 'Role'),
+          userId: requireId(args.userId, 'User'),
+        };
         const row = await withdrawRole(ctx.db.db, tenantOf(ctx), identityActor(ctx), {
           ...ids,
           reason: args.reason ?? null,
