@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 import { apiTokens, type TokenScope, tenants } from '../db/schema/index.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,7 +25,7 @@ export interface Tenant {
 }
 
 /** Creates a tenant; names are unique case-insensitively. */
-export async function createTenant(db: Database, name: string): Promise<Tenant> {
+export async function createTenant(db: Database | Tx, name: string): Promise<Tenant> {
   const trimmed = name.trim();
   if (!trimmed || trimmed.length > 200 || /\p{Cc}/u.test(trimmed)) {
     throw new TenantError('invalid_name', 'tenant name must be 1–200 printable characters');
@@ -64,7 +64,7 @@ export interface IssuedToken {
 
 /** Issues a token. The clear token is returned once; only its SHA-256 is stored. */
 export async function createToken(
-  db: Database,
+  db: Database | Tx,
   tenantId: string,
   scopes: TokenScope[],
   opts: { name?: string; expiresAt?: Date } = {},
@@ -87,7 +87,7 @@ export async function createToken(
 }
 
 /** Revokes a token; revoking twice is harmless. */
-export async function revokeToken(db: Database, tokenId: string): Promise<void> {
+export async function revokeToken(db: Database | Tx, tokenId: string): Promise<void> {
   if (!isUuid(tokenId)) throw new TenantError('token_not_found', `no token "${tokenId}"`);
   const rows = await db
     .update(apiTokens)

@@ -67,6 +67,19 @@ describe('GraphQL tenants (operator) and API tokens (admin)', () => {
       await gql(OPERATOR_TOKEN, 'mutation { r: disableTenant(id: "nope") { __typename } }'),
     ).r;
     expect(missing.__typename).toBe('NotFoundError');
+
+    // Every operator mutation is audited, as the operator, against the tenant.
+    const tenantId = (await h.db.sql`select id from tenants where name = ${`${name}-renamed`}`)[0]
+      ?.id;
+    const audit = await h.db.sql`select action, actor_type, target_id from audit_log
+      where tenant_id = ${tenantId} order by id`;
+    expect(audit.map((r) => r.action)).toEqual([
+      'tenant.create',
+      'tenant.rename',
+      'tenant.disable',
+      'tenant.enable',
+    ]);
+    expect(audit.every((r) => r.actor_type === 'operator' && r.target_id === tenantId)).toBe(true);
   });
 
   it('lists tenants with cursor paging', async () => {
@@ -120,5 +133,15 @@ describe('GraphQL tenants (operator) and API tokens (admin)', () => {
       ),
     ).r;
     expect(bad.__typename).toBe('InvalidInputError');
+
+    // Both token mutations are audited with the calling admin token as the actor; the clear
+    // token appears nowhere in the log.
+    const [caller] = await h.db.sql`select id from api_tokens
+      where tenant_id = ${t.tenantId} and scopes = '{admin}'`;
+    const audit = await h.db.sql`select action, actor_type, actor_id, summary::text as summary
+      from audit_log where tenant_id = ${t.tenantId} and target_type = 'ApiToken' order by id`;
+    expect(audit.map((r) => r.action)).toEqual(['token.create', 'token.revoke']);
+    expect(audit.every((r) => r.actor_type === 'token' && r.actor_id === caller?.id)).toBe(true);
+    expect(audit.map((r) => r.summary).join()).not.toContain(issued.token);
   });
 });

@@ -1,9 +1,10 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
-import type { Database } from '../../../db/client.ts';
+import type { Database, Tx } from '../../../db/client.ts';
 import { tenants } from '../../../db/schema/index.ts';
+import { recordAudit } from '../../identity/audit.ts';
 import { createTenant, createToken, TenantError } from '../../tenants.ts';
 import { builder } from '../builder.ts';
-import type { GraphQLContext } from '../context.ts';
+import { actorOf, type GraphQLContext } from '../context.ts';
 import { localId } from '../ids.ts';
 import {
   afterSql,
@@ -82,9 +83,32 @@ builder.queryFields((t) => ({
   }),
 }));
 
-/** Renames a tenant or changes its status; token caches hear of it through NOTIFY. */
-async function updateTenant(
-  db: Database,
+/** Renames a tenant or changes its status, audited; token caches hear of it through NOTIFY. */
+function updateTenant(
+  ctx: GraphQLContext,
+  id: string,
+  change: { name?: string; status?: 'active' | 'disabled' },
+): Promise<TenantRow> {
+  return ctx.db.db.transaction(async (tx) => {
+    const row = await writeTenant(tx, id, change);
+    const action =
+      change.name !== undefined
+        ? 'tenant.rename'
+        : `tenant.${change.status === 'active' ? 'enable' : 'disable'}`;
+    await recordAudit(tx, {
+      tenantId: id,
+      actor: actorOf(ctx),
+      action,
+      targetType: 'Tenant',
+      targetId: id,
+      summary: change,
+    });
+    return row;
+  });
+}
+
+async function writeTenant(
+  db: Database | Tx,
   id: string,
   change: { name?: string; status?: 'active' | 'disabled' },
 ): Promise<TenantRow> {
@@ -156,8 +180,7 @@ const setStatus = (status: 'active' | 'disabled') =>
       authScopes: { operator: true },
       errors: { types: mutationErrors, directResult: true },
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_, { id }, ctx) =>
-        domain(() => updateTenant(ctx.db.db, requireTenant(id), { status })),
+      resolve: (_, { id }, ctx) => domain(() => updateTenant(ctx, requireTenant(id), { status })),
     }),
   );
 setStatus('active');
@@ -171,14 +194,27 @@ builder.mutationFields((t) => ({
     args: { name: t.arg.string({ required: true }) },
     resolve: (_, { name }, ctx) =>
       domain(async () => {
-        const db = ctx.db.db;
-        const tenant = await createTenant(db, name);
-        const scim = await createToken(db, tenant.id, ['scim'], { name: 'initial SCIM token' });
-        const admin = await createToken(db, tenant.id, ['admin'], { name: 'initial admin token' });
-        const [row] = await db
-          .select({ createdAt: tenants.createdAt })
-          .from(tenants)
-          .where(eq(tenants.id, tenant.id));
+        // One transaction: a tenant never exists without its initial tokens, or unaudited.
+        const { tenant, scim, admin, row } = await ctx.db.db.transaction(async (tx) => {
+          const tenant = await createTenant(tx, name);
+          const scim = await createToken(tx, tenant.id, ['scim'], { name: 'initial SCIM token' });
+          const admin = await createToken(tx, tenant.id, ['admin'], {
+            name: 'initial admin token',
+          });
+          await recordAudit(tx, {
+            tenantId: tenant.id,
+            actor: actorOf(ctx),
+            action: 'tenant.create',
+            targetType: 'Tenant',
+            targetId: tenant.id,
+            summary: { name: tenant.name, tokens: [scim.prefix, admin.prefix] },
+          });
+          const [row] = await tx
+            .select({ createdAt: tenants.createdAt })
+            .from(tenants)
+            .where(eq(tenants.id, tenant.id));
+          return { tenant, scim, admin, row };
+        });
         return {
           tenant: { ...tenant, kind: 'Tenant' as const, createdAt: row?.createdAt ?? new Date() },
           adminToken: admin.token,
@@ -191,7 +227,6 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: mutationErrors, directResult: true },
     args: { id: t.arg.id({ required: true }), name: t.arg.string({ required: true }) },
-    resolve: (_, { id, name }, ctx) =>
-      domain(() => updateTenant(ctx.db.db, requireTenant(id), { name })),
+    resolve: (_, { id, name }, ctx) => domain(() => updateTenant(ctx, requireTenant(id), { name })),
   }),
 }));

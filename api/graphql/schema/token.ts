@@ -1,9 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client.ts';
 import { apiTokens, type TokenScope, tokenScopes } from '../../../db/schema/index.ts';
+import { recordAudit } from '../../identity/audit.ts';
 import { createToken, revokeToken } from '../../tenants.ts';
 import { builder } from '../builder.ts';
-import { type GraphQLContext, tenantOf } from '../context.ts';
+import { actorOf, type GraphQLContext, tenantOf } from '../context.ts';
 import { localId } from '../ids.ts';
 import { tokenColumns } from '../loaders.ts';
 import {
@@ -134,9 +135,21 @@ builder.mutationFields((t) => ({
         }
         const name = args.name?.trim();
         if (name && name.length > 200) throw new InvalidInputError('name is too long');
-        const issued = await createToken(ctx.db.db, tenantId, args.scopes, {
-          name: name || undefined,
-          expiresAt: days != null ? new Date(Date.now() + days * 86_400_000) : undefined,
+        const expiresAt = days != null ? new Date(Date.now() + days * 86_400_000) : undefined;
+        const issued = await ctx.db.db.transaction(async (tx) => {
+          const made = await createToken(tx, tenantId, args.scopes, {
+            name: name || undefined,
+            expiresAt,
+          });
+          await recordAudit(tx, {
+            tenantId,
+            actor: actorOf(ctx),
+            action: 'token.create',
+            targetType: 'ApiToken',
+            targetId: made.id,
+            summary: { scopes: made.scopes, prefix: made.prefix, expiresAt: expiresAt ?? null },
+          });
+          return made;
         });
         const row = await ctx.loaders.token.load(issued.id);
         if (!row) throw new Error('the token just issued is not readable');
@@ -157,7 +170,17 @@ builder.mutationFields((t) => ({
         if (!local || !existing || existing.tenantId !== tenantOf(ctx)) {
           throw new NotFoundError(`no token "${id}"`);
         }
-        await revokeToken(ctx.db.db, local);
+        await ctx.db.db.transaction(async (tx) => {
+          await revokeToken(tx, local);
+          await recordAudit(tx, {
+            tenantId: tenantOf(ctx),
+            actor: actorOf(ctx),
+            action: 'token.revoke',
+            targetType: 'ApiToken',
+            targetId: local,
+            summary: { prefix: existing.prefix },
+          });
+        });
         const row = await ctx.loaders.token.clear(local).load(local);
         if (!row) throw new NotFoundError(`no token "${id}"`);
         return row;
