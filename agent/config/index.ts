@@ -1,0 +1,10 @@
+export { assertHostAllowed, HostNotAllowedError, isHostAllowed, isLoopback } from './hosts.ts';
+export {
+  type AgentAuth,
+  type AgentConfig,
+  AgentConfigError,
+  type DataSourceConfig,
+  loadAgentConfig,
+} from './load.ts';
+export { RECONNECT_CAP_MS } from './schema.ts';
+export { REDACTED, redact, redactUrl, Secret } from './secret.ts';
