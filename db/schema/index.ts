@@ -1,3 +1,4 @@
+export * from './agents.ts';
 export * from './identity.ts';
 export * from './linkage.ts';
 export * from './organizations.ts';
