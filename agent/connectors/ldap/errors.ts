@@ -1,0 +1,41 @@
+import { ResultCodeError } from 'ldapts';
+
+/** The protocol's error codes this connector can produce (see agent/protocol.ts errorCodes). */
+export type LdapErrorCode = 'auth_failure' | 'not_found' | 'timeout' | 'connector_error';
+
+/** A typed connector failure. `remoteCode` is the LDAP result code or a socket errno. */
+export class LdapConnectorError extends Error {
+  constructor(
+    readonly code: LdapErrorCode,
+    message: string,
+    readonly remoteCode?: number | string,
+  ) {
+    super(message);
+    this.name = 'LdapConnectorError';
+  }
+}
+
+const INVALID_CREDENTIALS = 49;
+const NO_SUCH_OBJECT = 32;
+const TIME_LIMIT_EXCEEDED = 3;
+
+/**
+ * Maps anything ldapts or the socket throws to a LdapConnectorError. Messages come from the
+ * server or the socket and never contain the bind password (ldapts redacts it in its logs).
+ */
+export function toLdapError(e: unknown): LdapConnectorError {
+  if (e instanceof LdapConnectorError) return e;
+  if (e instanceof ResultCodeError) {
+    if (e.code === INVALID_CREDENTIALS) {
+      return new LdapConnectorError('auth_failure', 'invalid credentials', e.code);
+    }
+    if (e.code === NO_SUCH_OBJECT) return new LdapConnectorError('not_found', e.message, e.code);
+    if (e.code === TIME_LIMIT_EXCEEDED) return new LdapConnectorError('timeout', e.message, e.code);
+    return new LdapConnectorError('connector_error', e.message, e.code);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (/timed? ?out/i.test(err.message)) return new LdapConnectorError('timeout', err.message);
+  const errno = (err as NodeJS.ErrnoException).code;
+  if (errno === 'ETIMEDOUT') return new LdapConnectorError('timeout', err.message, errno);
+  return new LdapConnectorError('connector_error', err.message, errno);
+}
