@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants } from './tenants.ts';
+import { lifecycleDates, tenantRef } from './columns.ts';
 
 /**
  * A system the hub reads or writes: LDAP/AD, SQL, SCIM. `config` holds what the hub may know
@@ -22,17 +22,14 @@ export const dataSources = pgTable(
   'data_sources',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     kind: text('kind', { enum: ['ldap', 'sql', 'scim'] }).notNull(),
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     agentEnabled: boolean('agent_enabled').notNull().default(false),
     /** Agents of this group serve the data source (active-active). */
     agentGroup: text('agent_group').notNull().default('default'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...lifecycleDates(),
   },
   (t) => [uniqueIndex('data_sources_name_key').on(t.tenantId, sql`lower(${t.name})`)],
 );
@@ -46,9 +43,7 @@ export const agents = pgTable(
   'agents',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     agentGroup: text('agent_group').notNull().default('default'),
     userName: text('user_name'),
@@ -79,9 +74,7 @@ export const agentCommands = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     dataSourceId: uuid('data_source_id')
       .notNull()
       .references(() => dataSources.id, { onDelete: 'cascade' }),

@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants } from './tenants.ts';
+import { lifecycleDates, tenantRef } from './columns.ts';
 
 export type ScimDoc = Record<string, unknown>;
 
@@ -25,9 +25,7 @@ export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userName: text('user_name').notNull(),
     userNameKey: text('user_name_key').notNull(),
     externalId: text('external_id'),
@@ -38,8 +36,7 @@ export const users = pgTable(
     source: text('source').notNull().default('scim'),
     /** At most one organisation (FK added in a migration: organizations.ts imports this file). */
     organizationId: uuid('organization_id'),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    ...lifecycleDates({ ms: true }),
   },
   (t) => [
     index('users_organization_idx').on(t.organizationId),
@@ -55,17 +52,14 @@ export const groups = pgTable(
   'groups',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     displayName: text('display_name').notNull(),
     displayNameKey: text('display_name_key').notNull(),
     externalId: text('external_id'),
     doc: jsonb('doc').$type<ScimDoc>().notNull(),
     version: integer('version').notNull().default(1),
     source: text('source').notNull().default('scim'),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    ...lifecycleDates({ ms: true }),
   },
   (t) => [
     uniqueIndex('groups_tenant_display_name_key').on(t.tenantId, t.displayNameKey),

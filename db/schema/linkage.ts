@@ -10,8 +10,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { lifecycleDates, tenantRef } from './columns.ts';
 import { users } from './identity.ts';
-import { tenants } from './tenants.ts';
 
 /**
  * One identity's account in another system. `systemId` names the system (a data source or
@@ -23,9 +23,7 @@ export const accounts = pgTable(
   'accounts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -40,8 +38,7 @@ export const accounts = pgTable(
     lastSeenRun: uuid('last_seen_run'),
     /** Hash of the last synchronised mapped state: unchanged entries cost no write. */
     stateHash: text('state_hash'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...lifecycleDates(),
   },
   (t) => [
     uniqueIndex('accounts_system_key').on(t.tenantId, t.systemId, t.externalKey),
@@ -64,9 +61,7 @@ export const credentials = pgTable(
   'credentials',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -74,8 +69,7 @@ export const credentials = pgTable(
     serial: text('serial').notNull(),
     state: text('state', { enum: credentialStates }).notNull().default('active'),
     version: integer('version').notNull().default(1),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...lifecycleDates(),
   },
   (t) => [
     uniqueIndex('credentials_serial_key').on(t.tenantId, t.type, t.serial),
@@ -90,9 +84,7 @@ export const certificates = pgTable(
   'certificates',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     credentialId: uuid('credential_id')
       .notNull()
       .references(() => credentials.id, { onDelete: 'cascade' }),
@@ -107,8 +99,7 @@ export const certificates = pgTable(
     revocationReason: text('revocation_reason'),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...lifecycleDates(),
   },
   (t) => [
     uniqueIndex('certificates_issuer_serial_key').on(t.tenantId, t.issuerDn, t.serial),
@@ -120,14 +111,11 @@ export const roles = pgTable(
   'roles',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     nameKey: text('name_key').notNull(),
     description: text('description'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...lifecycleDates(),
   },
   (t) => [uniqueIndex('roles_name_key').on(t.tenantId, t.nameKey)],
 );
@@ -140,9 +128,7 @@ export const roleAssignments = pgTable(
   'role_assignments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     roleId: uuid('role_id')
       .notNull()
       .references(() => roles.id, { onDelete: 'cascade' }),

@@ -10,8 +10,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { lifecycleDates, tenantRef } from './columns.ts';
 import type { ScimDoc } from './identity.ts';
-import { tenants } from './tenants.ts';
 
 /**
  * The organisation tree. `path` is the materialised path of ids from the root
@@ -22,9 +22,7 @@ export const organizations = pgTable(
   'organizations',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     parentId: uuid('parent_id').references((): AnyPgColumn => organizations.id, {
       onDelete: 'restrict',
     }),
@@ -36,8 +34,7 @@ export const organizations = pgTable(
     doc: jsonb('doc').$type<ScimDoc>().notNull().default({}),
     version: integer('version').notNull().default(1),
     source: text('source').notNull().default('admin'),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    ...lifecycleDates({ ms: true }),
   },
   (t) => [
     uniqueIndex('organizations_sibling_name_key').on(
