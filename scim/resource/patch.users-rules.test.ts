@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEMA, userKind } from '../schemas/index.ts';
-import { applyPatch, parsePatchRequest } from './patch.ts';
-import { expectScimError } from './test-helpers.ts';
-import type { ScimDoc } from './types.ts';
+import { SCHEMA } from '../schemas/index.ts';
+import { baseUser, patchUser, patchUserFails, USER_ID } from './test-helpers.ts';
 
 const ENT = SCHEMA.enterprise;
-const ID = '2819c223-7f76-453a-919d-413861904646';
-
-const base = (): ScimDoc => ({
-  schemas: [SCHEMA.user],
-  userName: 'bjensen@example.com',
-  name: { givenName: 'Barbara', familyName: 'Jensen' },
-  active: true,
-});
-
-/** Runs a PatchOp body exactly as a client sends it. */
-const patch = (doc: ScimDoc, Operations: unknown[]) =>
-  applyPatch(
-    userKind,
-    { id: ID, doc },
-    parsePatchRequest({ schemas: [SCHEMA.patchOp], Operations }),
-  );
-
-const fails = (doc: ScimDoc, ops: unknown[], scimType: Parameters<typeof expectScimError>[2]) =>
-  expectScimError(() => patch(doc, ops), 400, scimType);
+const ID = USER_ID;
+const base = baseUser;
+const patch = patchUser;
+const fails = patchUserFails;
 
 describe('PATCH users — generic RFC 7644 semantics', () => {
   it('add to a multi-valued attribute appends and skips identical values', () => {

@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEMA, userKind } from '../schemas/index.ts';
-import { applyPatch, parsePatchRequest } from './patch.ts';
-import { expectScimError } from './test-helpers.ts';
-import type { ScimDoc } from './types.ts';
+import { SCHEMA } from '../schemas/index.ts';
+import { baseUser, patchUser } from './test-helpers.ts';
 
 const ENT = SCHEMA.enterprise;
-const ID = '2819c223-7f76-453a-919d-413861904646';
-
-const base = (): ScimDoc => ({
-  schemas: [SCHEMA.user],
-  userName: 'bjensen@example.com',
-  name: { givenName: 'Barbara', familyName: 'Jensen' },
-  active: true,
-});
-
-/** Runs a PatchOp body exactly as a client sends it. */
-const patch = (doc: ScimDoc, Operations: unknown[]) =>
-  applyPatch(
-    userKind,
-    { id: ID, doc },
-    parsePatchRequest({ schemas: [SCHEMA.patchOp], Operations }),
-  );
-
-const _fails = (doc: ScimDoc, ops: unknown[], scimType: Parameters<typeof expectScimError>[2]) =>
-  expectScimError(() => patch(doc, ops), 400, scimType);
+const base = baseUser;
+const patch = patchUser;
 
 describe('PATCH users — Entra ID legacy', () => {
   it('Replace active with the string "False"', () => {
