@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Where browser tests leave screenshots (gitignored). */
@@ -151,4 +152,29 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   const file = path.join(TEST_OUTPUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * A test file's browser session: serves `app` on loopback and launches Chromium once for the
+ * file (beforeAll), closing both afterwards. `browser()` is undefined when Chromium could not
+ * be had; tests then skip with the reason already printed.
+ */
+export function useBrowserApp(app: Parameters<typeof serveApp>[0]) {
+  let browser: TestBrowser | undefined;
+  let hub: ServedApp | undefined;
+  beforeAll(async () => {
+    hub = await serveApp(app);
+    browser = await launchBrowser();
+  }, 15 * 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+  return {
+    browser: () => browser,
+    url: () => {
+      if (!hub) throw new Error('useBrowserApp: the app is not served yet (use it inside a test)');
+      return hub.url;
+    },
+  };
 }

@@ -1,33 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchBrowser,
-  type ServedApp,
-  saveScreenshot,
-  serveApp,
-  type TestBrowser,
-} from '../../test/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { saveScreenshot, useBrowserApp } from '../../test/browser.ts';
 import { createHarness } from '../../test/harness.ts';
 
 const h = createHarness();
-let browser: TestBrowser | undefined;
-let hub: ServedApp;
-
-beforeAll(async () => {
-  hub = await serveApp(h.app);
-  browser = await launchBrowser();
-}, 15 * 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
+const session = useBrowserApp(h.app);
 
 describe('GraphiQL in a real browser', () => {
   it('runs a query with the admin token entered as a header', async (ctx) => {
+    const browser = session.browser();
     if (!browser) return ctx.skip('chromium is unavailable (see the warning above)');
     const t = await h.tenant();
     const page = await browser.newPage();
-    const res = await page.goto(`${hub.url}/graphql`);
+    const res = await page.goto(`${session.url()}/graphql`);
     expect(res?.status()).toBe(200);
     // GraphiQL is served from the npm package (@graphql-yoga/render-graphiql): no CDN needed.
     await page.locator('.graphiql-container').first().waitFor({ timeout: 30_000 });

@@ -1,30 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../sync/queues.ts';
-import {
-  launchBrowser,
-  type ServedApp,
-  saveScreenshot,
-  serveApp,
-  type TestBrowser,
-} from '../../test/browser.ts';
+import { saveScreenshot, useBrowserApp } from '../../test/browser.ts';
 import { createHarness, OPERATOR_TOKEN } from '../../test/harness.ts';
 
 const h = createHarness();
-let browser: TestBrowser | undefined;
-let hub: ServedApp;
-
-beforeAll(async () => {
-  hub = await serveApp(h.app);
-  browser = await launchBrowser();
-}, 15 * 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-});
+const session = useBrowserApp(h.app);
 
 describe('queue dashboard in a real browser', () => {
   it('shows every queue to the operator after HTTP Basic login', async (ctx) => {
+    const browser = session.browser();
     if (!browser) return ctx.skip('chromium is unavailable (see the warning above)');
     const page = await browser.newPage({
       basicAuth: { username: 'operator', password: OPERATOR_TOKEN },
@@ -36,7 +20,7 @@ describe('queue dashboard in a real browser', () => {
         failed.push(`${r.status()} ${r.url()}`);
       }
     });
-    const res = await page.goto(`${hub.url}/admin/queues`);
+    const res = await page.goto(`${session.url()}/admin/queues`);
     expect(res?.status()).toBe(200);
     for (const name of QUEUE_NAMES) {
       await page.getByText(name, { exact: true }).first().waitFor({ timeout: 20_000 });
@@ -49,10 +33,11 @@ describe('queue dashboard in a real browser', () => {
   });
 
   it('shows nothing without credentials', async (ctx) => {
+    const browser = session.browser();
     if (!browser) return ctx.skip('chromium is unavailable (see the warning above)');
     const page = await browser.newPage({ loopbackOnly: true });
     // Chromium answers the Basic challenge with nothing and gives up on the page.
-    await expect(page.goto(`${hub.url}/admin/queues`)).rejects.toThrow(
+    await expect(page.goto(`${session.url()}/admin/queues`)).rejects.toThrow(
       /ERR_INVALID_AUTH_CREDENTIALS/,
     );
   });
