@@ -2,9 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client.ts';
 import { apiTokens, type TokenScope, tenants } from '../db/schema/index.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID.test(s);
+import { isUuid } from '../scim/store/keys.ts';
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { badRequest } from './errors.ts';
 import type { FilterNode } from './filter/ast.ts';
 import { parseAttributeList, parseFilter } from './filter/parse.ts';
+import { isUuid } from './store/keys.ts';
 import { isSortKeyType, type KeysetPosition } from './store/keyset.ts';
 
 /** A list/search request, from GET query parameters or a POST /.search body. */
@@ -108,8 +109,7 @@ export function decodeCursor(resource: string, r: ListRequest): Omit<CursorState
   }
   const validAfter =
     state.after &&
-    typeof state.after.id === 'string' &&
-    /^[0-9a-f-]{36}$/i.test(state.after.id) &&
+    isUuid(state.after.id) &&
     typeof state.after.at === 'string' &&
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(state.after.at) &&
     !Number.isNaN(Date.parse(state.after.at)) &&

@@ -1,5 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { isUuid } from '../tenants.ts';
+import { isUuid } from '../../scim/store/keys.ts';
 
 /**
  * The local id behind an id argument: a global id of one of `types`, or (for convenience in

@@ -10,7 +10,7 @@ import {
   roleAssignments,
   roles,
 } from '../../db/schema/index.ts';
-import { isUuid } from '../tenants.ts';
+import { isUuid } from '../../scim/store/keys.ts';
 import {
   type AccountRow,
   type CertificateRow,

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { apiTokens, groups, tenants, users } from '../../db/schema/index.ts';
-import { isUuid } from '../tenants.ts';
+import { isUuid, uuids } from '../../scim/store/keys.ts';
 import type { createIdentityLoaders } from './loaders-identity.ts';
 import type { Position } from './paging.ts';
 import {
@@ -15,7 +15,6 @@ import {
 } from './rows.ts';
 
 /** A bound uuid[] parameter (drizzle would spread a JS array into a parameter list). */
-const uuids = (ids: readonly string[]) => sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
 
 /** Orders batch results like the keys, with null where nothing was found. */
 const byKey = <T extends { id: string }>(keys: readonly string[], rows: T[]) => {

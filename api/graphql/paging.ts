@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
+import { isUuid } from '../../scim/store/keys.ts';
 import {
   afterSql,
   isSortKeyType,
@@ -44,7 +45,6 @@ export function encodeCursor(scope: string, pos: Position): string {
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Decodes a cursor this listing issued; anything else is an InvalidInputError. */
 export function decodeCursor(
@@ -64,7 +64,7 @@ export function decodeCursor(
   if (typeof s.at !== 'string' || !TIMESTAMP.test(s.at) || Number.isNaN(Date.parse(s.at))) {
     throw bad();
   }
-  if (typeof s.id !== 'string' || !UUID.test(s.id)) throw bad();
+  if (!isUuid(s.id)) throw bad();
   const pos: Position = { at: s.at, id: s.id };
   if ('key' in s) {
     if (!(typeof s.key === 'string' || s.key === null)) throw bad();

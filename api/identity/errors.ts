@@ -1,3 +1,6 @@
+import { pgCode } from '../../scim/render.ts';
+import { isUuid } from '../../scim/store/keys.ts';
+
 /** The closed set of domain failures; GraphQL maps each code to a typed error result. */
 export type IdentityErrorCode =
   | 'not_found'
@@ -25,16 +28,6 @@ export class IdentityError extends Error {
 export const notFound = (what: string, id: string) =>
   new IdentityError('not_found', `${what} ${id} not found`);
 
-/** The PostgreSQL SQLSTATE of a driver error, looking through drizzle's wrapper. */
-export function pgCode(err: unknown): string | undefined {
-  for (let e: unknown = err, i = 0; e && i < 4; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Runs a write; a unique-index violation (23505) becomes a `conflict` with the given message. */
 export async function unlessTaken<T>(message: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -45,10 +38,8 @@ export async function unlessTaken<T>(message: string, run: () => Promise<T>): Pr
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether a string is a well-formed id (a uuid). */
-export const isId = (s: string) => UUID.test(s);
+export const isId = (s: string): boolean => isUuid(s);
 
 /** Ids are uuids; anything else is simply not found (never a database cast error). */
 export function checkId(what: string, id: string): string {

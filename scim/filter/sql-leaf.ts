@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
+import { isUuid } from '../store/keys.ts';
 import { evaluate } from './match.ts';
 import type { Operand, StringOp } from './operand.ts';
 
@@ -40,9 +41,6 @@ export const normaliseKey = (v: string) => v.normalize('NFKC').toLowerCase();
 
 /** Escapes LIKE metacharacters so co/sw/ew match the value literally (ESCAPE '\'). */
 export const escapeLike = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (v: string) => UUID.test(v);
 
 const ORDER_SQL = {
   eq: sql.raw('='),

@@ -1,11 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { badRequest } from '../errors.ts';
-import { isUuid } from './keys.ts';
+import { isUuid, uuids } from './keys.ts';
 import type { MemberChange } from './types.ts';
-
-/** A bound uuid[] parameter (drizzle spreads JS arrays into parameter lists). */
-const uuids = (ids: string[]) => sql`string_to_array(${ids.join(',')}, ',')::uuid[]`;
 
 type MemberRef = { value: string; type?: 'User' | 'Group'; display?: string };
 type Resolved = { id: string; type: 'User' | 'Group'; display?: string };

@@ -6,7 +6,7 @@ import {
   removeResource,
   type WriteContext,
 } from '../../../scim/service.ts';
-import { isUuid } from '../../tenants.ts';
+import { isUuid } from '../../../scim/store/keys.ts';
 import { builder } from '../builder.ts';
 import { type GraphQLContext, tenantOf, tokenOf } from '../context.ts';
 import { decodeTyped, localId } from '../ids.ts';

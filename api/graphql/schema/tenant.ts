@@ -1,6 +1,7 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../../db/client.ts';
 import { tenants } from '../../../db/schema/index.ts';
+import { pgCode } from '../../../scim/render.ts';
 import { recordAudit } from '../../identity/audit.ts';
 import { createTenant, createToken, TenantError } from '../../tenants.ts';
 import { builder } from '../builder.ts';
@@ -137,10 +138,7 @@ async function writeTenant(
     return { ...row, kind: 'Tenant' };
   } catch (e) {
     // Two renames racing to one name: the unique index decides.
-    if (
-      (e as { code?: string }).code === '23505' ||
-      (e as { cause?: { code?: string } }).cause?.code === '23505'
-    ) {
+    if (pgCode(e) === '23505') {
       throw new TenantError('tenant_exists', `a tenant named "${change.name}" already exists`);
     }
     throw e;
