@@ -12,6 +12,11 @@ export const STREAM_PATH = '/agent/v1/stream';
 export const resultPath = (commandId: string) =>
   `/agent/v1/commands/${encodeURIComponent(commandId)}/result`;
 
+/** The agent's liveness report: `POST` every keepAlive interval (see heartbeatRequestSchema). */
+export const HEARTBEAT_PATH = '/agent/v1/heartbeat';
+/** Request headers the agent sends on every call, so the hub can refuse a mismatch clearly. */
+export const TENANT_HEADER = 'idhub-tenant';
+export const AGENT_VERSION_HEADER = 'idhub-agent-version';
 /** The hub sends a heartbeat comment at least this often; the agent gives up after 2×. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** Default cap on a result's JSON size; a bigger result is refused as `too_large`. */
@@ -299,6 +304,41 @@ export function encodeResult(
   );
   return { body: refusal, bytes: Buffer.byteLength(refusal), refused: true };
 }
+
+// ---- liveness -------------------------------------------------------------------------
+
+/**
+ * Body of `POST /agent/v1/heartbeat`. The hub extends the leases of the commands listed (those
+ * it leased to this agent) and records the agent as alive; a replica that hears no heartbeat
+ * from a streamed agent for 2 × the interval drops the stream (a half-open connection, e.g. a
+ * paused agent), and its leases then expire and move to another agent of the group.
+ */
+export const heartbeatRequestSchema = z.strictObject({
+  agentVersion: z.string().max(100),
+  /** Ids of commands this agent is running now. */
+  inFlight: z.array(z.uuid()).max(10_000).default([]),
+});
+export const heartbeatResponseSchema = z.strictObject({
+  /** Of the commands sent, those still leased to this agent (others were moved or ended). */
+  held: z.array(z.uuid()),
+});
+
+/** First event of every stream (no `id:`, so it never changes Last-Event-ID). */
+export const helloEventSchema = z.strictObject({
+  protocolVersion: z.int(),
+  agentId: z.uuid(),
+  agentName: z.string(),
+  /** The replica serving this stream (for logs). */
+  replica: z.string(),
+  heartbeatMs: z.int().positive(),
+});
+/** `event: cancel`: the hub no longer wants this command's result (expired, cancelled). */
+export const cancelEventSchema = z.strictObject({ id: z.uuid(), reason: z.string() });
+
+export type HeartbeatRequest = z.output<typeof heartbeatRequestSchema>;
+export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
+export type HelloEvent = z.output<typeof helloEventSchema>;
+export type CancelEvent = z.output<typeof cancelEventSchema>;
 
 // ---- SSE framing ------------------------------------------------------------------------
 
