@@ -6,5 +6,5 @@ export {
   type DataSourceConfig,
   loadAgentConfig,
 } from './load.ts';
-export { RECONNECT_CAP_MS } from './schema.ts';
+export { ldapSourceSchema, RECONNECT_CAP_MS, scimSourceSchema, sqlSourceSchema } from './schema.ts';
 export { REDACTED, redact, redactUrl, Secret } from './secret.ts';
