@@ -1,56 +1,39 @@
 /**
- * The LDAP connector: one ldapts client per data source, bound once and re-bound after a
- * reconnect; caller-driven paged search (RFC 2696); AD range retrieval; binary values as
- * base64; LDAP result codes mapped to the protocol's typed errors.
+ * The LDAP connector: a small pool of bound ldapts connections per data source (pool.ts) so
+ * concurrent paged searches never share a connection; caller-driven paged search (RFC 2696);
+ * AD range retrieval; binary values as base64; writes; LDAP result codes mapped to the
+ * protocol's typed errors.
  */
+import { ResultCodeError } from 'ldapts';
 import {
-  Client,
-  type Filter,
-  PagedResultsControl,
-  type SearchEntry,
-  SearchRequest,
-  type SearchResponse,
-  StatusCodeParser,
-} from 'ldapts';
-import {
-  binarySet,
-  encodeValue,
-  followRanges,
-  isBinaryAttribute,
-  type LdapEntry,
-  type LdapValue,
-} from './entries.ts';
+  type LdapConnection,
+  type LdapConnectionOptions,
+  openLdapConnection,
+} from './connection.ts';
+import { DnSyntaxError } from './dn.ts';
+import { binarySet, type LdapEntry, type LdapValue } from './entries.ts';
 import { LdapConnectorError, toLdapError } from './errors.ts';
-import { eq, parseFilter, present } from './filter.ts';
-import { parseSchemaItem, type SchemaItem } from './schema.ts';
+import { FilterSyntaxError } from './filter.ts';
+import { createPagingPool } from './pool.ts';
+import type { SchemaItem } from './schema.ts';
+import { readBase, type SearchParams, schemaValues, searchPage } from './search.ts';
+import { addEntry, deleteEntry, type LdapChange, modifyEntry, modrdnEntry } from './write.ts';
 
-export interface LdapConnectorOptions {
-  url: string;
-  bindDn: string;
-  /** Kept in this closure only: never logged, never put in an error message. */
-  password: string;
-  tls?: { ca?: string | Buffer; startTls?: boolean };
-  /** Per-operation timeout in ms (default 30 s) and TCP connect timeout (default 10 s). */
-  timeoutMs?: number;
-  connectTimeoutMs?: number;
+export type { Scope, SearchParams } from './search.ts';
+export type { LdapChange } from './write.ts';
+
+export interface LdapConnectorOptions extends LdapConnectionOptions {
   /** Extra attributes to always return as base64 (objectGUID, objectSid … are built in). */
   binaryAttributes?: string[];
+  /** Most connections (= concurrent paged searches), default 8. */
+  maxConnections?: number;
+  /** A paused paged search is dropped after this long without its next page (default 5 min). */
+  pagingIdleMs?: number;
 }
 
-export type Scope = 'base' | 'one' | 'sub';
-export interface SearchParams {
-  baseDn: string;
-  scope?: Scope;
-  /** A filter object (see filter.ts) or trusted filter text; values only via escapeFilter. */
-  filter?: Filter | string;
-  attributes?: string[];
-  pageSize?: number;
-  /** Opaque cookie from the previous page; valid only on the same connection (RFC 2696). */
-  cookie?: string;
-}
 export interface SearchPage {
   entries: LdapEntry[];
-  /** Absent on the last page. */
+  /** Absent on the last page. Valid once, on this connector, until pagingIdleMs passes. */
   cookie?: string;
 }
 
@@ -59,151 +42,61 @@ export interface LdapConnector {
   search(params: SearchParams): Promise<SearchPage>;
   listAttributes(): Promise<SchemaItem[]>;
   listObjectClasses(): Promise<SchemaItem[]>;
+  add(dn: string, attributes: Record<string, LdapValue[]>): Promise<void>;
+  modify(dn: string, changes: LdapChange[]): Promise<void>;
+  modrdn(dn: string, newRdn: string, deleteOldRdn: boolean, newSuperior?: string): Promise<void>;
+  delete(dn: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/**
- * ldapts 8 refuses a caller-supplied PagedResultsControl in `search()` and hides the response
- * controls, so one page per call is sent through its request/response core. Narrowed here so a
- * change in ldapts fails loudly in one place (pinned by the integration tests).
- */
-interface LdaptsCore {
-  _nextMessageId(): number;
-  _send(message: SearchRequest): Promise<SearchResponse | undefined>;
-}
+export const PAGING_COOKIE_EXPIRED = 'paging cookie expired; restart the search';
 
-function core(client: Client): LdaptsCore {
-  const c = client as unknown as Partial<LdaptsCore>;
-  if (typeof c._send !== 'function' || typeof c._nextMessageId !== 'function') {
-    throw new LdapConnectorError('connector_error', 'unsupported ldapts version (paged search)');
-  }
-  return c as LdaptsCore;
-}
+/** The server answered (the connection is fine) or the request never left: keep the connection. */
+const connectionIntact = (e: unknown) =>
+  e instanceof ResultCodeError ||
+  e instanceof FilterSyntaxError ||
+  e instanceof DnSyntaxError ||
+  e instanceof LdapConnectorError;
 
 export function createLdapConnector(options: LdapConnectorOptions): LdapConnector {
   const binary = binarySet(options.binaryAttributes ?? []);
-  const secure = options.url.toLowerCase().startsWith('ldaps:');
-  const tlsOptions = options.tls?.ca ? { ca: options.tls.ca } : undefined;
-  const client = new Client({
-    url: options.url,
-    timeout: options.timeoutMs ?? 30_000,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-    ...(secure && tlsOptions ? { tlsOptions } : {}),
+  const pool = createPagingPool<LdapConnection>({
+    open: () => openLdapConnection(options),
+    close: (c) => c.close(),
+    max: options.maxConnections,
+    idleMs: options.pagingIdleMs,
   });
-  let binding: Promise<void> | undefined;
 
-  /** Binds once per connection; a dropped socket means the next call reconnects and re-binds. */
-  async function ready(): Promise<void> {
-    if (binding && client.isConnected) return binding;
-    binding = (async () => {
-      if (options.tls?.startTls && !secure) await client.startTLS(tlsOptions ?? {});
-      await client.bind(options.bindDn, options.password);
-    })();
-    binding.catch(() => {
-      binding = undefined;
-    });
-    return binding;
-  }
-
-  async function run<T>(op: () => Promise<T>): Promise<T> {
+  async function run<T>(op: (conn: LdapConnection) => Promise<T>): Promise<T> {
     try {
-      await ready();
-      return await op();
+      return await op(pool.any());
     } catch (e) {
       throw toLdapError(e);
     }
   }
 
-  function toEntry(raw: SearchEntry): LdapEntry {
-    const attributes: Record<string, LdapValue[]> = {};
-    for (const a of raw.attributes) {
-      const isBinary = isBinaryAttribute(a.type, binary);
-      attributes[a.type] = a.parsedBuffers.map((b) => encodeValue(isBinary, b));
+  async function search(params: SearchParams): Promise<SearchPage> {
+    const lease = params.cookie ? pool.resume(params.cookie) : await pool.start();
+    if (!lease) throw new LdapConnectorError('connector_error', PAGING_COOKIE_EXPIRED);
+    if (lease.serverCookie && !lease.conn.client.isConnected) {
+      lease.fail(); // the socket dropped: the server forgot this search with it
+      throw new LdapConnectorError('connector_error', PAGING_COOKIE_EXPIRED);
     }
-    return { id: raw.name, attributes };
-  }
-
-  async function onePage(p: SearchParams): Promise<SearchPage> {
-    const control = new PagedResultsControl({
-      critical: true,
-      value: {
-        size: p.pageSize ?? 500,
-        cookie: p.cookie ? Buffer.from(p.cookie, 'base64') : Buffer.alloc(0),
-      },
-    });
-    const filter =
-      typeof p.filter === 'string' ? parseFilter(p.filter) : (p.filter ?? present('objectClass'));
-    const { _send, _nextMessageId } = core(client);
-    const request = new SearchRequest({
-      messageId: _nextMessageId.call(client),
-      baseDN: p.baseDn,
-      scope: p.scope ?? 'sub',
-      filter,
-      attributes: p.attributes ?? [],
-      explicitBufferAttributes: [],
-      controls: [control],
-    });
-    const response = await _send.call(client, request);
-    if (response?.status !== 0) throw StatusCodeParser.parse(response);
-    const next = response.controls?.find((c) => c instanceof PagedResultsControl) as
-      | PagedResultsControl
-      | undefined;
-    const cookie = next?.value?.cookie;
-    const entries = response.searchEntries.map(toEntry);
-    const page: SearchPage = { entries: await withRanges(entries) };
-    if (cookie?.length) page.cookie = cookie.toString('base64');
-    return page;
-  }
-
-  async function readBase(dn: string, attributes: string[]): Promise<LdapEntry | undefined> {
-    const { searchEntries } = await client.search(dn, {
-      scope: 'base',
-      filter: present('objectClass'),
-      attributes,
-    });
-    const first = searchEntries[0];
-    if (!first) return undefined;
-    const out: Record<string, LdapValue[]> = {};
-    for (const [k, v] of Object.entries(first)) {
-      if (k === 'dn') continue;
-      out[k] = (Array.isArray(v) ? v : [v]).map((x) =>
-        typeof x === 'string' ? x : encodeValue(true, x),
-      );
+    try {
+      const page = await searchPage(lease.conn, params, lease.serverCookie, binary);
+      const cookie = lease.done(page.serverCookie);
+      return cookie ? { entries: page.entries, cookie } : { entries: page.entries };
+    } catch (e) {
+      if (connectionIntact(e)) lease.done();
+      else lease.fail();
+      throw toLdapError(e);
     }
-    return { id: String(first.dn), attributes: out };
-  }
-
-  async function withRanges(entries: LdapEntry[]): Promise<LdapEntry[]> {
-    const ranged = (e: LdapEntry) => Object.keys(e.attributes).some((k) => /;range=/i.test(k));
-    return Promise.all(
-      entries.map((e) => (ranged(e) ? followRanges(e, (dn, a) => readBase(dn, [a])) : e)),
-    );
-  }
-
-  async function schemaValues(
-    attribute: 'attributeTypes' | 'objectClasses',
-  ): Promise<SchemaItem[]> {
-    const root = await readBase('', ['subschemaSubentry']);
-    const subentry = root?.attributes.subschemaSubentry?.[0];
-    if (typeof subentry !== 'string') {
-      throw new LdapConnectorError('not_found', 'server publishes no subschemaSubentry');
-    }
-    const { searchEntries } = await client.search(subentry, {
-      scope: 'base',
-      filter: eq('objectClass', 'subschema'),
-      attributes: [attribute],
-    });
-    const raw = searchEntries[0]?.[attribute] ?? [];
-    const values = (Array.isArray(raw) ? raw : [raw]).map(String);
-    return values
-      .flatMap((v) => parseSchemaItem(v) ?? [])
-      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   return {
     testConnection: () =>
-      run(async () => {
-        const root = await readBase('', ['namingContexts', 'vendorName']);
+      run(async (conn) => {
+        const root = await readBase(conn, '', ['namingContexts', 'vendorName']);
         const vendor = root?.attributes.vendorName?.[0];
         const contexts = root?.attributes.namingContexts ?? [];
         return {
@@ -212,12 +105,14 @@ export function createLdapConnector(options: LdapConnectorOptions): LdapConnecto
           namingContexts: contexts.filter((c): c is string => typeof c === 'string'),
         };
       }),
-    search: (params) => run(() => onePage(params)),
-    listAttributes: () => run(() => schemaValues('attributeTypes')),
-    listObjectClasses: () => run(() => schemaValues('objectClasses')),
-    close: async () => {
-      binding = undefined;
-      await client.unbind().catch(() => {});
-    },
+    search,
+    listAttributes: () => run((conn) => schemaValues(conn, 'attributeTypes')),
+    listObjectClasses: () => run((conn) => schemaValues(conn, 'objectClasses')),
+    add: (dn, attributes) => run((conn) => addEntry(conn, dn, attributes)),
+    modify: (dn, changes) => run((conn) => modifyEntry(conn, dn, changes)),
+    modrdn: (dn, newRdn, deleteOldRdn, newSuperior) =>
+      run((conn) => modrdnEntry(conn, dn, newRdn, deleteOldRdn, newSuperior)),
+    delete: (dn) => run((conn) => deleteEntry(conn, dn)),
+    close: () => pool.close(),
   };
 }

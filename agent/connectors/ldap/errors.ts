@@ -1,7 +1,14 @@
 import { ResultCodeError } from 'ldapts';
+import { DnSyntaxError } from './dn.ts';
+import { FilterSyntaxError } from './filter.ts';
 
 /** The protocol's error codes this connector can produce (see agent/protocol.ts errorCodes). */
-export type LdapErrorCode = 'auth_failure' | 'not_found' | 'timeout' | 'connector_error';
+export type LdapErrorCode =
+  | 'auth_failure'
+  | 'not_found'
+  | 'timeout'
+  | 'connector_error'
+  | 'refused';
 
 /** A typed connector failure. `remoteCode` is the LDAP result code or a socket errno. */
 export class LdapConnectorError extends Error {
@@ -22,9 +29,13 @@ const TIME_LIMIT_EXCEEDED = 3;
 /**
  * Maps anything ldapts or the socket throws to a LdapConnectorError. Messages come from the
  * server or the socket and never contain the bind password (ldapts redacts it in its logs).
+ * A malformed DN or filter from the caller is `refused`: retrying cannot help.
  */
 export function toLdapError(e: unknown): LdapConnectorError {
   if (e instanceof LdapConnectorError) return e;
+  if (e instanceof DnSyntaxError)
+    return new LdapConnectorError('refused', `invalid DN: ${e.message}`);
+  if (e instanceof FilterSyntaxError) return new LdapConnectorError('refused', e.message);
   if (e instanceof ResultCodeError) {
     if (e.code === INVALID_CREDENTIALS) {
       return new LdapConnectorError('auth_failure', 'invalid credentials', e.code);
