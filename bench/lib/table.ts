@@ -31,13 +31,24 @@ export const throughputCell = (t: { rate: number; p50: number; p99: number }, un
 const verdict = (r: Row) => (r.pass === undefined ? '—' : r.pass ? '**PASS**' : '**FAIL**');
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
+/**
+ * Column titles a bench may rename: bench:scim compares the hub with raw SQL, bench:agent
+ * compares LDAP reads with a direct ldapts read, so the same Row fields carry other meanings.
+ */
+export interface TableHeaders {
+  name?: string;
+  hub?: string;
+  baseline?: string;
+  ratio?: string;
+}
+
 /** The report as a Markdown table (pasteable into README). */
-export function markdownTable(rows: Row[]): string {
+export function markdownTable(rows: Row[], headers: TableHeaders = {}): string {
   const head = [
-    'Benchmark',
-    'Hub',
-    'Raw SQL baseline (same run)',
-    'Hub / baseline',
+    headers.name ?? 'Benchmark',
+    headers.hub ?? 'Hub',
+    headers.baseline ?? 'Raw SQL baseline (same run)',
+    headers.ratio ?? 'Hub / baseline',
     'Budget',
     'Result',
   ];
