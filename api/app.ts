@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { agentRoutes } from '../agent/gateway/routes.ts';
 import { createScimApp, scimAwarePath } from '../scim/app.ts';
 import type { AppEnv, Services } from './env.ts';
 import { renderRestError } from './errors.ts';
@@ -38,6 +39,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/', operator.routes);
   app.route('/scim/v2', createScimApp());
   app.route('/graphql', createGraphQLApp());
+  app.route('/agent/v1', agentRoutes(services.gateway));
   app.notFound((c) =>
     c.json(
       { error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } },

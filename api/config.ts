@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -17,6 +18,18 @@ const schema = z.object({
   IDHUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   IDHUB_OPERATOR_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   IDHUB_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
+  IDHUB_REPLICA_NAME: z.string().min(1).max(200).optional(),
+  IDHUB_TLS_CERT: z.string().min(1).optional(),
+  IDHUB_TLS_KEY: z.string().min(1).optional(),
+  IDHUB_TLS_CLIENT_CA: z.string().min(1).optional(),
+  IDHUB_AGENT_CERT_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]+$/i, 'must be a header name')
+    .optional(),
+  IDHUB_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(200).max(120_000).default(15_000),
+  IDHUB_AGENT_ADMIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  IDHUB_AGENT_OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  IDHUB_AGENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
 });
 
 export interface Config {
@@ -38,6 +51,19 @@ export interface Config {
   operatorToken?: string;
   /** `/metrics` without operator credentials (for a scraper on a private network). */
   metricsPublic: boolean;
+  /** This replica's name in agent status and logs (default host:pid). */
+  replicaName: string;
+  /** HTTPS: PEM files. With a client CA, agents' certificates must chain to it. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  agents: {
+    /** Header carrying the agent's client certificate from a TLS-terminating proxy (URL-encoded PEM). */
+    certHeader?: string;
+    heartbeatMs: number;
+    adminTimeoutMs: number;
+    operationTimeoutMs: number;
+    /** A command whose agent is lost this many times fails instead of moving again. */
+    maxAttempts: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -58,6 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (Boolean(e.IDHUB_TLS_CERT) !== Boolean(e.IDHUB_TLS_KEY)) {
+    throw new ConfigError(['IDHUB_TLS_CERT and IDHUB_TLS_KEY go together']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -76,5 +105,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.IDHUB_SHUTDOWN_TIMEOUT_MS,
     operatorToken: e.IDHUB_OPERATOR_TOKEN,
     metricsPublic: e.IDHUB_METRICS_PUBLIC === 'true',
+    replicaName: e.IDHUB_REPLICA_NAME ?? `${os.hostname()}:${process.pid}`,
+    tls: e.IDHUB_TLS_CERT
+      ? {
+          certFile: e.IDHUB_TLS_CERT,
+          keyFile: e.IDHUB_TLS_KEY ?? '',
+          clientCaFile: e.IDHUB_TLS_CLIENT_CA,
+        }
+      : undefined,
+    agents: {
+      certHeader: e.IDHUB_AGENT_CERT_HEADER?.toLowerCase(),
+      heartbeatMs: e.IDHUB_AGENT_HEARTBEAT_MS,
+      adminTimeoutMs: e.IDHUB_AGENT_ADMIN_TIMEOUT_MS,
+      operationTimeoutMs: e.IDHUB_AGENT_OPERATION_TIMEOUT_MS,
+      maxAttempts: e.IDHUB_AGENT_MAX_ATTEMPTS,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { HubGateway } from '../agent/gateway/gateway.ts';
 import type { Db } from '../db/client.ts';
 import type { QueueRegistry } from '../sync/queues.ts';
 import type { TokenAuthenticator } from './auth-cache.ts';
@@ -19,6 +20,8 @@ export interface Services {
   operator: OperatorAuth;
   /** The BullMQ queues (sync/queues.ts); the owner of Services closes them. */
   queues: QueueRegistry;
+  /** The agent gateway (agent/gateway): commands to on-premises agents and direct connectors. */
+  gateway: HubGateway;
 }
 
 export interface AppEnv {

@@ -1,7 +1,10 @@
+import fs from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { gatewayFromConfig } from '../agent/gateway/index.ts';
 import { createDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createQueues } from '../sync/queues.ts';
@@ -34,9 +37,15 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     operator: await resolveOperatorToken(config.operatorToken, config.dataDir, logger),
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
     queues: createQueues(runtime.redisUrl, { logger }),
+    gateway: gatewayFromConfig(config, db, redis, logger),
   };
   const app = createApp(services);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = serve({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    ...(await tlsServerOptions(config)),
+  });
   // Idle keep-alive connections outlive clients' and load balancers' own idle timeouts (60 s
   // on most), so a client never reuses a socket the hub is closing at the same moment.
   const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
@@ -44,7 +53,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
   http.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, scim: `${url}/scim/v2` }, 'idhub is listening');
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -60,6 +69,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
         });
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      await services.gateway.close();
       await services.queues.close();
       await services.auth.close();
       await db.close();
@@ -70,4 +80,28 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     return closing;
   };
   return { url, close };
+}
+
+/**
+ * HTTPS when IDHUB_TLS_CERT/KEY are set. Client certificates are requested but not required
+ * (SCIM and GraphQL clients use tokens): an agent's certificate is matched by its registered
+ * fingerprint, and with IDHUB_TLS_CLIENT_CA it must also chain to that CA.
+ */
+async function tlsServerOptions(config: Config) {
+  if (!config.tls) return {};
+  const [cert, key, ca] = await Promise.all([
+    fs.readFile(config.tls.certFile),
+    fs.readFile(config.tls.keyFile),
+    config.tls.clientCaFile ? fs.readFile(config.tls.clientCaFile) : undefined,
+  ]);
+  return {
+    createServer: createHttpsServer,
+    serverOptions: {
+      cert,
+      key,
+      ...(ca ? { ca } : {}),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+  };
 }

@@ -10,6 +10,7 @@ import { operatorAuth } from '../api/operator-token.ts';
 /** The operator token of every test hub. */
 export const OPERATOR_TOKEN = 'idh_op_test-operator-token-0123456789';
 
+import { gatewayFromConfig } from '../agent/gateway/index.ts';
 import { createTenant, createToken } from '../api/tenants.ts';
 import { createDb } from '../db/client.ts';
 import { createQueues } from '../sync/queues.ts';
@@ -49,9 +50,11 @@ export function createHarness(overrides: Partial<Config> = {}) {
     auth: lazyAuthCache(db, logger),
     operator: operatorAuth(OPERATOR_TOKEN),
     queues: createQueues(inject('redisUrl'), { logger }),
+    gateway: gatewayFromConfig(config, db, redis, logger),
   };
   const app = createApp(services);
   afterAll(async () => {
+    await services.gateway.close();
     await services.queues.close();
     await services.auth.close();
     await db.close();

@@ -17,6 +17,7 @@ import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import newman from 'newman';
 import pino from 'pino';
+import { gatewayFromConfig } from '../agent/gateway/index.ts';
 import { createApp } from '../api/app.ts';
 import { lazyAuthCache } from '../api/auth-cache.ts';
 import { loadConfig } from '../api/config.ts';
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
   const auth = lazyAuthCache(db, logger);
   const operator = operatorAuth(randomBytes(24).toString('base64url'));
   const queues = createQueues(services.redisUrl, { logger });
+  const gateway = gatewayFromConfig(config, db, redis, logger);
   const app = createApp({
     config,
     db,
@@ -144,6 +146,7 @@ async function main(): Promise<number> {
     auth,
     operator,
     queues,
+    gateway,
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -159,6 +162,7 @@ async function main(): Promise<number> {
     return oktaOk && msOk ? 0 : 1;
   } finally {
     server.close();
+    await gateway.close();
     await queues.close();
     redis.disconnect();
     await auth.close();

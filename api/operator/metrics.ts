@@ -103,7 +103,7 @@ export function createMetrics(services: Services) {
       collectDefaultMetrics({ register: registry });
       defaults = true;
     }
-    return registry.metrics();
+    return Registry.merge([registry, services.gateway.registry]).metrics();
   };
   return { registry, observe, render, contentType: registry.contentType };
 }

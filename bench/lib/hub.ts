@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { gatewayFromConfig } from '../../agent/gateway/index.ts';
 import { createApp } from '../../api/app.ts';
 import { lazyAuthCache } from '../../api/auth-cache.ts';
 import { loadConfig } from '../../api/config.ts';
@@ -143,6 +144,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
     auth: lazyAuthCache(db, logger),
     operator: operatorAuth(randomBytes(24).toString('base64url')),
     queues: createQueues(o.redisUrl, { logger }),
+    gateway: gatewayFromConfig(config, db, redis, logger),
   };
   const server = serve({ fetch: createApp(services).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -152,6 +154,7 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
       server.close(() => resolve());
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await services.gateway.close();
     await services.queues.close();
     await services.auth.close();
     await db.close();

@@ -53,6 +53,7 @@ export const agents = pgTable(
     version: text('version'),
     /** The hub replica holding its stream, and when the agent was last heard of. */
     connectedTo: text('connected_to'),
+    connectedAt: timestamp('connected_at', { withTimezone: true }),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
@@ -79,6 +80,10 @@ export const agentCommands = pgTable(
       .notNull()
       .references(() => dataSources.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
+    /** The data source's agent group when issued: agents of this group may lease it. */
+    agentGroup: text('agent_group').notNull().default('default'),
+    /** Set for the pages after the first of a paged search: only this agent may lease it. */
+    targetAgentId: uuid('target_agent_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     state: text('state', { enum: ['pending', 'leased', 'succeeded', 'failed', 'expired'] })
       .notNull()
@@ -96,5 +101,11 @@ export const agentCommands = pgTable(
       .on(t.tenantId, t.state, t.seq)
       .where(sql`${t.state} in ('pending', 'leased')`),
     index('agent_commands_agent_idx').on(t.agentId),
+    index('agent_commands_dispatch_idx')
+      .on(t.tenantId, t.agentGroup, t.seq)
+      .where(sql`${t.state} = 'pending'`),
+    index('agent_commands_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.state} = 'leased'`),
   ],
 );
