@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import type { Services } from '../env.ts';
 import type { Principal } from '../tenants.ts';
 import { createLoaders, createPlatformLoaders, type Loaders } from './loaders.ts';
+import { createAgentLoaders } from './loaders-agents.ts';
 import { createIdentityLoaders } from './loaders-identity.ts';
 
 /** Who is calling: a tenant token (admin scope checked by scope-auth) or the platform operator. */
@@ -42,6 +43,7 @@ export function createContext(server: ServerContext): GraphQLContext {
       ...createLoaders(db, tenantId),
       ...createPlatformLoaders(db, tenantId),
       ...createIdentityLoaders(db, tenantId),
+      ...createAgentLoaders(db, tenantId, server.services.gateway),
     },
   };
 }

@@ -11,6 +11,9 @@ import './audit.ts';
 import './lifecycle.ts';
 import './tenant.ts';
 import './token.ts';
+import './agent.ts';
+import './data-source.ts';
+import './data-source-commands.ts';
 import './viewer.ts';
 
 /** The admin API schema: every type registered by the files imported above. */
