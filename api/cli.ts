@@ -14,7 +14,8 @@ const USAGE = `usage:
   idhub migrate                            apply database migrations
   idhub tenant create --name <name> [--json]
   idhub token create --tenant <id|name> --scope scim|admin [--scope …] [--name <n>] [--expires-days <n>] [--json]
-  idhub token revoke <tokenId>`;
+  idhub token revoke <tokenId>
+  idhub agent --config <file>              run the on-premises agent (npm run agent)`;
 
 class UsageError extends Error {}
 
@@ -73,6 +74,11 @@ const print = (json: boolean, obj: Record<string, unknown>, text: string) =>
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'agent') {
+    // The agent has its own options and configuration file; the hub's config is not loaded.
+    const { runAgentCli } = await import('../agent/main.ts');
+    return runAgentCli(argv.slice(1));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

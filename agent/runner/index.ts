@@ -1,0 +1,3 @@
+export { type RunningAgent, type StartOptions, startAgent } from './agent.ts';
+export { backoffDelay, type DelayPolicy } from './backoff.ts';
+export type { AgentStatus } from './healthz.ts';
