@@ -19,8 +19,7 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idhub-agent-build-'));
   bundle = path.join(dir, 'idhub-agent.mjs');
   const built = run(['agent/build.mjs', '--outfile', bundle], root);
-  expect(built.stderr).toBe('');
-  expect(built.status).toBe(0);
+  expect(built.status, built.stderr).toBe(0);
   fs.writeFileSync(path.join(dir, 'bad.yaml'), BAD_YAML);
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
