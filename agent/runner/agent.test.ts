@@ -130,6 +130,22 @@ describe('agent runner against a hub', () => {
     (await until(() => conn.calls[1], 'the sentinel call')).resolve(pong);
     await until(() => hub.results(b.id).length, 'the sentinel result');
     expect(hub.results(a.id)).toHaveLength(0);
+    // Should the hub hand it back, it is refused, not run a second time.
+    hub.command(a);
+    const [answer] = await until(() => hub.results(a.id).length && hub.results(a.id), 'answer');
+    expect(JSON.parse(answer?.body ?? '').error.code).toBe('refused');
+    expect(conn.calls).toHaveLength(2);
+  });
+
+  it('runs at most `concurrency` commands at once and queues the rest', async () => {
+    const { hub, conn, agent } = await setup({ start: { concurrency: 2 } });
+    const cmds = [ping(), ping(), ping()];
+    for (const c of cmds) hub.command(c);
+    await until(() => agent.status().inFlight === 3, 'three accepted');
+    expect(conn.calls).toHaveLength(2);
+    conn.calls[0]?.resolve(pong);
+    const third = await until(() => conn.calls[2], 'the queued command');
+    expect(third.command.id).toBe(cmds[2]?.id);
   });
 
   it('retries a result after a 503 and drops one the hub answers 409', async () => {
