@@ -6,7 +6,13 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ConnectorSet } from '../connectors/types.ts';
-import { type Command, cancelEventSchema, failure, parseCommandEvent } from '../protocol.ts';
+import {
+  type Command,
+  type CommandResult,
+  cancelEventSchema,
+  failure,
+  parseCommandEvent,
+} from '../protocol.ts';
 import { type Answers, NO_DEADLINE_MS } from './answers.ts';
 import { parseJson, Tracker } from './json.ts';
 import { atTime, runUntilAborted } from './run.ts';
@@ -76,14 +82,22 @@ export class CommandExecutor {
     } else {
       const command = parsed.value;
       const deadline = Date.parse(command.deadline);
-      const refusal =
-        deadline <= Date.now()
-          ? failure('timeout', `deadline ${command.deadline} passed before the command arrived`)
-          : this.#jobs.size >= (this.o.maxAccepted ?? 1000)
-            ? failure('refused', `agent busy: ${this.#jobs.size} commands in progress`)
-            : undefined;
-      if (refusal) this.#answers.answer(id, 'result', refusal, deadline, url);
-      else return { command, url, deadline, controller: new AbortController(), started: false };
+      const refusal = this.#refusal(command, deadline);
+      if (!refusal)
+        return { command, url, deadline, controller: new AbortController(), started: false };
+      this.#answers.answer(id, 'result', refusal, deadline, url);
+    }
+    return undefined;
+  }
+
+  /** Why a valid new command is answered without running, if it is. */
+  #refusal(command: Command, deadline: number): CommandResult | undefined {
+    if (deadline <= Date.now()) {
+      return failure('timeout', `deadline ${command.deadline} passed before the command arrived`);
+    }
+    const accepted = this.#jobs.size;
+    if (accepted >= (this.o.maxAccepted ?? 1000)) {
+      return failure('refused', `agent busy: ${accepted} commands in progress`);
     }
     return undefined;
   }
