@@ -109,7 +109,7 @@ const DataSourceAttribute = builder.objectRef<Attribute>('DataSourceAttribute').
 const DataSourceAttributes = builder
   .objectRef<ResultData<'listAttributes'>>('DataSourceAttributes')
   .implement({
-    isTypeOf: (v) => isObject(v) && 'attributes' in v && !('entries' in v),
+    isTypeOf: (v) => isObject(v) && 'attributes' in v,
     fields: (t) => ({
       attributes: t.field({ type: [DataSourceAttribute], resolve: (r) => r.attributes }),
     }),
