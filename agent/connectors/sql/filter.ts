@@ -30,10 +30,12 @@ const comparison = z
     ne: scalar.optional(),
   })
   .refine((o) => Object.keys(o).length > 0, 'give at least one of in, gt, ge, lt, le, ne');
-const filterSchema = z.record(z.string().min(1), z.union([scalar, comparison]));
 
 export type SqlScalar = z.output<typeof scalar>;
-export type SqlFilter = z.output<typeof filterSchema>;
+export type SqlFilter = Record<string, SqlScalar | z.output<typeof comparison>>;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses filter text; a malformed filter is `refused` with every problem listed. */
 export function parseSqlFilter(text: string): SqlFilter {
@@ -43,9 +45,21 @@ export function parseSqlFilter(text: string): SqlFilter {
   } catch {
     throw refused('filter: must be JSON text of an object like {"userName": "alice"}');
   }
-  const r = filterSchema.safeParse(json);
-  if (!r.success) throw refused(`invalid filter: ${describeIssues(r.error).join('; ')}`);
-  return r.data;
+  if (!isObject(json)) throw refused('invalid filter: must be an object of attribute conditions');
+  const out: SqlFilter = {};
+  const problems: string[] = [];
+  for (const [attribute, cond] of Object.entries(json)) {
+    // Checked one by one, so an error names the operator instead of "invalid union".
+    const r = isObject(cond) ? comparison.safeParse(cond) : scalar.safeParse(cond);
+    if (r.success) out[attribute] = r.data;
+    else {
+      const at = (p: string) =>
+        p.startsWith('(root): ') ? `${attribute}: ${p.slice(8)}` : `${attribute}.${p}`;
+      problems.push(...describeIssues(r.error).map(at));
+    }
+  }
+  if (problems.length) throw refused(`invalid filter: ${problems.join('; ')}`);
+  return out;
 }
 
 /** Text of unknown type: PostgreSQL casts it to the column's type. */
