@@ -18,8 +18,12 @@ import { refused } from '../errors.ts';
 type Sql = postgres.Sql;
 type Fragment = postgres.Fragment;
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const value = z.union([z.string(), z.number(), z.boolean()]);
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: 'must be a string, number, boolean or null, or an object of in/gt/ge/lt/le/ne',
+});
+const value = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
 const comparison = z
   .strictObject({
     in: z.array(value).max(1000).optional(),
@@ -27,7 +31,9 @@ const comparison = z
     ge: value.optional(),
     lt: value.optional(),
     le: value.optional(),
-    ne: scalar.optional(),
+    ne: z
+      .union([value, z.null()], { error: 'must be a string, number, boolean or null' })
+      .optional(),
   })
   .refine((o) => Object.keys(o).length > 0, 'give at least one of in, gt, ge, lt, le, ne');
 
