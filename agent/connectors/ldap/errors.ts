@@ -1,4 +1,5 @@
 import { ResultCodeError } from 'ldapts';
+import { ConnectorError } from '../errors.ts';
 import { DnSyntaxError } from './dn.ts';
 import { FilterSyntaxError } from './filter.ts';
 
@@ -11,13 +12,10 @@ export type LdapErrorCode =
   | 'refused';
 
 /** A typed connector failure. `remoteCode` is the LDAP result code or a socket errno. */
-export class LdapConnectorError extends Error {
-  constructor(
-    readonly code: LdapErrorCode,
-    message: string,
-    readonly remoteCode?: number | string,
-  ) {
-    super(message);
+export class LdapConnectorError extends ConnectorError {
+  declare readonly code: LdapErrorCode;
+  constructor(code: LdapErrorCode, message: string, remoteCode?: number | string) {
+    super(code, message, remoteCode);
     this.name = 'LdapConnectorError';
   }
 }

@@ -5,7 +5,6 @@
  */
 import postgres from 'postgres';
 import type { Entry } from '../../protocol.ts';
-import { ConnectorError } from '../errors.ts';
 import { toSqlError } from './errors.ts';
 import { and, columnOf, compileFilter, parseSqlFilter, type SqlScalar } from './filter.ts';
 import { decodeCookie, encodeCookie, entryId } from './paging.ts';
@@ -131,5 +130,3 @@ function toEntry(row: (string | null)[], target: SqlTarget, attributes: string[]
   });
   return { id: entryId(key), attributes: out };
 }
-
-export { ConnectorError };
