@@ -72,6 +72,8 @@ export function createGateway(opts: GatewayOptions) {
   const direct = createDirectRunner(logger, opts.agentVersion);
   /** Leases outlive a few missed heartbeats; heartbeats renew every lease of a live agent. */
   const leaseMs = () => opts.heartbeatMs * 3;
+  /** A streamed agent silent this long is dropped — before its leases (3×) expire. */
+  const silentMs = opts.heartbeatMs * 2.5;
   const dispatcher = createDispatcher({ store, streams, leaseMs, logger });
   const waiters = new Map<string, Waiter>();
 
@@ -254,6 +256,8 @@ export function createGateway(opts: GatewayOptions) {
     if (sweeping) return;
     sweeping = true;
     try {
+      // Streams of silent agents go first: their expired leases must not be re-leased to them.
+      await checkLiveness();
       const changed = await store.sweep(opts.maxAttempts);
       for (const c of changed) {
         if (c.state === 'pending') {
@@ -271,7 +275,6 @@ export function createGateway(opts: GatewayOptions) {
           });
         }
       }
-      await checkLiveness();
       await settleFromStore([...waiters.keys()]);
       for (const g of streams.groups()) void dispatcher.pump(g.tenantId, g.group);
     } catch (err) {
@@ -294,7 +297,7 @@ export function createGateway(opts: GatewayOptions) {
       for (const s of streams.streamsOf(r.id)) {
         const heard = Math.max(s.openedAt, r.lastSeenAt ? new Date(r.lastSeenAt).getTime() : 0);
         if (r.revokedAt) s.close('revoked');
-        else if (now - heard > leaseMs()) s.close('no heartbeat');
+        else if (now - heard > silentMs) s.close('no heartbeat');
       }
     }
   }
