@@ -91,10 +91,3 @@ export function createAgentLoaders(db: Db, tenantId: string | null, gateway: Age
 }
 
 export type AgentLoaders = ReturnType<typeof createAgentLoaders>;
-
-/**
- * The agent loaders of this request. context.ts spreads them into `ctx.loaders`; the
- * `Loaders` type (loaders.ts) does not name them yet, hence the narrowing here.
- */
-export const agentLoaders = (ctx: GraphQLContext): AgentLoaders =>
-  ctx.loaders as GraphQLContext['loaders'] & AgentLoaders;

@@ -3,6 +3,7 @@ import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { apiTokens, groups, tenants, users } from '../../db/schema/index.ts';
 import { isUuid, uuids } from '../../scim/store/keys.ts';
+import type { createAgentLoaders } from './loaders-agents.ts';
 import type { createIdentityLoaders } from './loaders-identity.ts';
 import type { Position } from './paging.ts';
 import {
@@ -201,4 +202,5 @@ export const tokenColumns = {
 
 export type Loaders = ReturnType<typeof createLoaders> &
   ReturnType<typeof createPlatformLoaders> &
-  ReturnType<typeof createIdentityLoaders>;
+  ReturnType<typeof createIdentityLoaders> &
+  ReturnType<typeof createAgentLoaders>;

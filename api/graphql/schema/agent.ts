@@ -9,7 +9,7 @@ import { agents } from '../../../db/schema/index.ts';
 import { builder } from '../builder.ts';
 import { type GraphQLContext, tenantOf } from '../context.ts';
 import { localId } from '../ids.ts';
-import { type AgentRow, agentLoaders } from '../loaders-agents.ts';
+import type { AgentRow } from '../loaders-agents.ts';
 import { tag } from '../rows.ts';
 import { tablePage } from '../table-page.ts';
 import { identityActor, isKind, isObject, requireId } from './common.ts';
@@ -27,7 +27,7 @@ const AgentAuthentication = builder.enumType('AgentAuthentication', {
 });
 
 /** The gateway's live view of an agent (one gateway call per request for all agents asked). */
-const live = (a: AgentRow, ctx: GraphQLContext) => agentLoaders(ctx).agentStatus.load(a.id);
+const live = (a: AgentRow, ctx: GraphQLContext) => ctx.loaders.agentStatus.load(a.id);
 
 builder.node(AgentRef, {
   description:
@@ -37,7 +37,7 @@ builder.node(AgentRef, {
   id: { resolve: (a) => a.id },
   isTypeOf: isKind('Agent'),
   loadManyWithoutCache: (ids, ctx: GraphQLContext) =>
-    Promise.all(ids.map((id) => agentLoaders(ctx).agent.load(id))),
+    Promise.all(ids.map((id) => ctx.loaders.agent.load(id))),
   fields: (t) => ({
     name: t.exposeString('name'),
     group: t.string({ resolve: (a) => a.agentGroup }),
@@ -89,7 +89,7 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) => {
       const local = localId(id, 'Agent');
-      return local ? agentLoaders(ctx).agent.load(local) : null;
+      return local ? ctx.loaders.agent.load(local) : null;
     },
   }),
   agents: t.connection({
@@ -182,8 +182,8 @@ builder.mutationFields((t) => ({
         const r = await revokeAgent(ctx.db.db, tenantOf(ctx), identityActor(ctx), local);
         // Also when it was revoked already: a retry completes a drop that failed before.
         await ctx.services.gateway.agentRevoked(local);
-        agentLoaders(ctx).agent.clear(local);
-        agentLoaders(ctx).agentStatus.clear(local);
+        ctx.loaders.agent.clear(local);
+        ctx.loaders.agentStatus.clear(local);
         return tag('Agent', r.agent);
       }),
   }),

@@ -3,9 +3,8 @@ import type { AttributeValue, Entry, ResultData } from '../../../agent/protocol.
 import { recordAudit } from '../../identity/audit.ts';
 import { builder } from '../builder.ts';
 import { actorOf, type GraphQLContext, tenantOf } from '../context.ts';
-import { agentLoaders } from '../loaders-agents.ts';
 import { isObject, requireId } from './common.ts';
-import { DomainError, domain, InvalidInputError, NotFoundError } from './errors.ts';
+import { DomainError, domain, ErrorInterface, InvalidInputError, NotFoundError } from './errors.ts';
 
 /**
  * Admin commands run against a data source through the agent gateway (an agent of its group,
@@ -29,7 +28,7 @@ builder.objectType(DataSourceError, {
     'CONNECTOR_ERROR, REFUSED, TOO_LARGE, UNSUPPORTED, UNAVAILABLE (no agent of its group ' +
     'connected) or CANCELLED.',
   // errors.ts keeps its `Error` interface ref to itself; Pothos resolves interfaces by name too.
-  interfaces: ['Error' as never],
+  interfaces: [ErrorInterface],
   isTypeOf: (e) => e instanceof DataSourceError,
   fields: (t) => ({
     remoteCode: t.exposeString('remoteCode', {
@@ -54,7 +53,7 @@ async function runCommand<T>(
 ): Promise<T> {
   const tenantId = tenantOf(ctx);
   const local = requireId(id, 'DataSource');
-  if (!(await agentLoaders(ctx).dataSource.load(local))) {
+  if (!(await ctx.loaders.dataSource.load(local))) {
     throw new NotFoundError(`data source ${id} not found`);
   }
   const audit = (summary: Record<string, unknown>) =>

@@ -11,7 +11,7 @@ import { dataSources } from '../../../db/schema/index.ts';
 import { builder } from '../builder.ts';
 import { type GraphQLContext, tenantOf } from '../context.ts';
 import { localId } from '../ids.ts';
-import { agentLoaders, type DataSourceRow, dataSourceRow } from '../loaders-agents.ts';
+import { type DataSourceRow, dataSourceRow } from '../loaders-agents.ts';
 import { tablePage } from '../table-page.ts';
 import { AgentRef } from './agent.ts';
 import { DeletePayload, identityActor, isKind, requireId } from './common.ts';
@@ -32,7 +32,7 @@ builder.node(DataSourceRef, {
   id: { resolve: (s) => s.id },
   isTypeOf: isKind('DataSource'),
   loadManyWithoutCache: (ids, ctx: GraphQLContext) =>
-    Promise.all(ids.map((id) => agentLoaders(ctx).dataSource.load(id))),
+    Promise.all(ids.map((id) => ctx.loaders.dataSource.load(id))),
   fields: (t) => ({
     name: t.exposeString('name', {
       description: 'Unique in your tenant; agents know the data source by this name.',
@@ -50,7 +50,7 @@ builder.node(DataSourceRef, {
       type: [AgentRef],
       description: 'The active agents that serve it (its group); empty when reached directly.',
       resolve: (s, _, ctx) =>
-        s.agentEnabled ? agentLoaders(ctx).activeAgentsOfGroup.load(s.agentGroup) : [],
+        s.agentEnabled ? ctx.loaders.activeAgentsOfGroup.load(s.agentGroup) : [],
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -66,7 +66,7 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) => {
       const local = localId(id, 'DataSource');
-      return local ? agentLoaders(ctx).dataSource.load(local) : null;
+      return local ? ctx.loaders.dataSource.load(local) : null;
     },
   }),
   dataSources: t.connection({
@@ -158,7 +158,7 @@ builder.mutationFields((t) => ({
           local,
           patchOf(input),
         );
-        agentLoaders(ctx).dataSource.clear(local);
+        ctx.loaders.dataSource.clear(local);
         return dataSourceRow(row);
       }),
   }),
@@ -172,7 +172,7 @@ builder.mutationFields((t) => ({
       domain(async () => {
         const local = requireId(id, 'DataSource');
         await deleteDataSource(ctx.db.db, tenantOf(ctx), identityActor(ctx), local);
-        agentLoaders(ctx).dataSource.clear(local);
+        ctx.loaders.dataSource.clear(local);
         return { deletedId: encodeGlobalID('DataSource', local) };
       }),
   }),

@@ -37,7 +37,7 @@ export class PreconditionFailedError extends DomainError {
   readonly code = 'PRECONDITION_FAILED';
 }
 
-const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   description: 'An expected failure of a mutation.',
   fields: (t) => ({
     message: t.exposeString('message'),

@@ -1,5 +1,4 @@
-import type { ScalarRef, SchemaTypes } from '@pothos/core';
-import { GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
+import { Kind, valueFromASTUntyped } from 'graphql';
 import { builder } from '../builder.ts';
 
 /**
@@ -16,10 +15,7 @@ function objectOnly(v: unknown): JsonObject {
   return v;
 }
 
-// Only its config is used (addScalarType copies it), so which graphql-js copy builds this
-// instance does not matter here (see graphql.ts for where it does).
-const JsonType = new GraphQLScalarType<JsonObject, JsonObject>({
-  name: 'JSON',
+export const JsonRef = builder.scalarType('JSON', {
   description: 'A JSON object.',
   serialize: objectOnly,
   parseValue: objectOnly,
@@ -28,16 +24,3 @@ const JsonType = new GraphQLScalarType<JsonObject, JsonObject>({
     return objectOnly(valueFromASTUntyped(ast, variables));
   },
 });
-
-type Types =
-  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;
-
-/**
- * builder.ts lists its scalars in the builder's type parameters (DateTime, ID), so a scalar
- * added here has to name itself past that list and state its shapes itself.
- */
-export const JsonRef = builder.addScalarType('JSON' as never, JsonType) as unknown as ScalarRef<
-  Types,
-  JsonObject,
-  JsonObject
->;
