@@ -38,7 +38,8 @@ const emptyPayload = z.strictObject({}).default({});
 export const searchPayloadSchema = z.strictObject({
   /** Connector-native filter: LDAP filter text, SCIM filter, or SQL filter object (JSON). */
   filter: z.string().min(1).optional(),
-  /** LDAP search base (defaults to the data source's baseDn); ignored elsewhere. */
+  /** LDAP: the search base (default: the data source's baseDn). SCIM: the endpoint to list
+   * (default `/Users`). Ignored by SQL. */
   base: z.string().optional(),
   scope: z.enum(['base', 'one', 'sub']).default('sub'),
   /** Empty means the connector's default set. */

@@ -21,6 +21,8 @@ export const JsonRef = builder.scalarType('JSON', {
   parseValue: objectOnly,
   parseLiteral: (ast, variables) => {
     if (ast.kind !== Kind.OBJECT) throw new TypeError('JSON must be an object ({…})');
-    return objectOnly(valueFromASTUntyped(ast, variables));
+    // graphql-js builds literal objects without a prototype; downstream code (drizzle's jsonb
+    // parameter) expects plain objects, so the value is rebuilt as plain JSON.
+    return objectOnly(JSON.parse(JSON.stringify(valueFromASTUntyped(ast, variables))));
   },
 });
