@@ -134,7 +134,7 @@ describe('an admin sets up an agent through GraphQL', () => {
         __typename ... on DataSourceAttributes { attributes { name multiValued } } ... on Error { code message } } }`,
       { d: dataSourceId },
     );
-    const names = (attrs.r?.attributes as { name: string }[]).map((a) => a.name);
+    const names = ((attrs.r?.attributes ?? []) as { name: string }[]).map((a) => a.name);
     expect(names).toEqual(expect.arrayContaining(['uid', 'mail', 'memberOf']));
     const preview = await gql(
       hub2,
