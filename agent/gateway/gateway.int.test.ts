@@ -221,6 +221,7 @@ describe('commands through a streamed agent', () => {
     const [row] = await h.db
       .sql`select attempts, agent_id from agent_commands where id = ${toA?.id ?? ''}`;
     expect(row).toMatchObject({ attempts: 2, agent_id: b.id });
+    stopB();
     await streamB.close();
   });
 

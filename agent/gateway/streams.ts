@@ -23,8 +23,8 @@ export function createStreamRegistry() {
 
   return {
     add(s: LocalStream): void {
-      let set = byAgent.get(s.agent.agentId);
-      if (!set) byAgent.set(s.agent.agentId, (set = new Set()));
+      const set = byAgent.get(s.agent.agentId) ?? new Set<LocalStream>();
+      byAgent.set(s.agent.agentId, set);
       set.add(s);
     },
     remove(s: LocalStream): boolean {

@@ -104,8 +104,6 @@ export const agentCommands = pgTable(
     index('agent_commands_dispatch_idx')
       .on(t.tenantId, t.agentGroup, t.seq)
       .where(sql`${t.state} = 'pending'`),
-    index('agent_commands_lease_idx')
-      .on(t.leaseExpiresAt)
-      .where(sql`${t.state} = 'leased'`),
+    index('agent_commands_lease_idx').on(t.leaseExpiresAt).where(sql`${t.state} = 'leased'`),
   ],
 );
