@@ -9,7 +9,6 @@ import type { AgentGateway, AgentLiveStatus } from '../../agent/gateway/types.ts
 import type { Db } from '../../db/client.ts';
 import { agents, dataSources } from '../../db/schema/index.ts';
 import { isUuid } from '../../scim/store/keys.ts';
-import type { GraphQLContext } from './context.ts';
 import { tag } from './rows.ts';
 
 /** Rows the Agent and DataSource types resolve from (tagged like rows.ts does). */
