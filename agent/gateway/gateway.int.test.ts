@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../api/config.ts';
-import { createHarness } from '../../test/harness.ts';
+import { createHarness, OPERATOR_TOKEN } from '../../test/harness.ts';
 import { HEARTBEAT_PATH, resultPath, STREAM_PATH } from '../protocol.ts';
 import {
   createTestDataSource,
@@ -295,5 +295,26 @@ describe('commands through a streamed agent', () => {
     expect(await events.next(2000)).toBeUndefined();
     expect(events.ended).toBe(true);
     expect((await post(agent, HEARTBEAT_PATH, { agentVersion: 'x' })).status).toBe(403);
+  });
+
+  it('counts commands by kind and outcome, and open streams, in /metrics', async () => {
+    const t = await h.tenant();
+    const agent = await registerTestAgent(h, t.tenantId);
+    const ds = await createTestDataSource(h, t.tenantId);
+    const events = await connected(agent);
+    const call = gateway.call(t.tenantId, ds.id, 'listResourceTypes', {});
+    const id = (await events.next())?.id ?? '';
+    await post(agent, resultPath(id), { ok: true, data: { resourceTypes: [] } });
+    await call;
+    const res = await h.request('GET', '/metrics', { token: OPERATOR_TOKEN });
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(
+      /idhub_agent_commands_total\{kind="listResourceTypes",outcome="ok"\} [1-9]/,
+    );
+    expect(res.text).toMatch(
+      /idhub_agent_command_duration_seconds_count\{kind="listResourceTypes"\} [1-9]/,
+    );
+    expect(res.text).toMatch(/idhub_agent_streams [1-9]/);
+    await events.close();
   });
 });
