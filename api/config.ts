@@ -30,6 +30,12 @@ const schema = z.object({
   IDHUB_AGENT_ADMIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   IDHUB_AGENT_OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   IDHUB_AGENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  IDHUB_AGENT_MAX_RESULT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
 });
 
 export interface Config {
@@ -63,6 +69,8 @@ export interface Config {
     operationTimeoutMs: number;
     /** A command whose agent is lost this many times fails instead of moving again. */
     maxAttempts: number;
+    /** Largest result body an agent may post. */
+    maxResultBytes: number;
   };
 }
 
@@ -119,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminTimeoutMs: e.IDHUB_AGENT_ADMIN_TIMEOUT_MS,
       operationTimeoutMs: e.IDHUB_AGENT_OPERATION_TIMEOUT_MS,
       maxAttempts: e.IDHUB_AGENT_MAX_ATTEMPTS,
+      maxResultBytes: e.IDHUB_AGENT_MAX_RESULT_BYTES,
     },
   };
 }

@@ -40,6 +40,7 @@ export interface AgentConfig {
   healthz?: { host: string; port: number };
   dataSources: Record<string, DataSourceConfig>;
   allowHosts: string[];
+  maxResultBytes: number;
 }
 
 export class AgentConfigError extends Error {
@@ -164,5 +165,6 @@ function resolve(c: RawAgentConfig, configPath: string, checked: CheckOutcome): 
     healthz: c.healthz,
     dataSources,
     allowHosts: c.allowHosts,
+    maxResultBytes: c.maxResultBytes,
   };
 }

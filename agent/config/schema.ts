@@ -3,7 +3,7 @@
  * when other parts are broken (files, allow-list, which auth) live in checks.ts.
  */
 import { z } from 'zod';
-import { dataSourceNameSchema } from '../protocol.ts';
+import { dataSourceNameSchema, MAX_RESULT_BYTES } from '../protocol.ts';
 
 const text = z.string().trim().min(1, 'must not be empty');
 const filePath = text;
@@ -120,6 +120,12 @@ export const agentConfigSchema = z.strictObject({
     .default({ intervalMs: 15_000 }),
   healthz: z.strictObject({ host: text.default('127.0.0.1'), port }).optional(),
 
+  /** Largest result sent to the hub; a bigger one is answered `too_large` (the hub's cap must match). */
+  maxResultBytes: z
+    .int()
+    .min(64 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(MAX_RESULT_BYTES),
   dataSources: z.record(dataSourceNameSchema, dataSourceSchema).default({}),
   allowHosts: z.array(text).default([]),
 });

@@ -16,7 +16,12 @@ import { GatewayError } from './types.ts';
 
 const HEARTBEAT_MS = 300;
 const h = createHarness({
-  agents: { ...loadConfig({}).agents, heartbeatMs: HEARTBEAT_MS, adminTimeoutMs: 4000 },
+  agents: {
+    ...loadConfig({}).agents,
+    heartbeatMs: HEARTBEAT_MS,
+    adminTimeoutMs: 4000,
+    maxResultBytes: 128 * 1024,
+  },
 });
 const gateway = h.services.gateway;
 
@@ -144,6 +149,25 @@ describe('commands through a streamed agent', () => {
     const res = await post(agent, resultPath(command.id), { ok: true, data: { entries: 'nope' } });
     expect(res.status).toBe(400);
     expect((await failureOf(call)).code).toBe('connector_error');
+    await events.close();
+  });
+
+  it('refuses a result body over the configured cap with 413, changing nothing', async () => {
+    const t = await h.tenant();
+    const agent = await registerTestAgent(h, t.tenantId);
+    const ds = await createTestDataSource(h, t.tenantId);
+    const events = await connected(agent);
+    const call = gateway.call(t.tenantId, ds.id, 'search', {}, { timeoutMs: 1500 });
+    const id = (await events.next())?.id ?? '';
+    const entries = Array.from({ length: 5000 }, (_, i) => ({
+      id: `uid=u${i}`,
+      attributes: { cn: ['x'.repeat(40)] },
+    }));
+    const res = await post(agent, resultPath(id), { ok: true, data: { entries, cookie: null } });
+    expect(res.status).toBe(413);
+    const [row] = await h.db.sql`select state from agent_commands where id = ${id}`;
+    expect(row?.state).toBe('leased');
+    expect((await failureOf(call)).code).toBe('timeout');
     await events.close();
   });
 

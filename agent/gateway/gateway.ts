@@ -41,6 +41,8 @@ export interface GatewayOptions {
   adminTimeoutMs: number;
   operationTimeoutMs: number;
   maxAttempts: number;
+  /** Largest result body an agent may post (413 beyond). */
+  maxResultBytes: number;
   certHeader?: string;
   requireClientChain?: boolean;
 }

@@ -26,6 +26,7 @@ export function gatewayFromConfig(
     adminTimeoutMs: config.agents.adminTimeoutMs,
     operationTimeoutMs: config.agents.operationTimeoutMs,
     maxAttempts: config.agents.maxAttempts,
+    maxResultBytes: config.agents.maxResultBytes,
     certHeader: config.agents.certHeader,
     requireClientChain: Boolean(config.tls?.clientCaFile),
   });

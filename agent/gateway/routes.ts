@@ -14,7 +14,6 @@ import {
   formatSse,
   formatSseHeartbeat,
   heartbeatRequestSchema,
-  MAX_RESULT_BYTES,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   parseResult,
@@ -148,9 +147,10 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
   app.post(
     '/commands/:id/result',
     bodyLimit({
-      maxSize: MAX_RESULT_BYTES + 64 * 1024,
+      // The agent's own cap counts the JSON it sends; the envelope adds a little.
+      maxSize: opts.maxResultBytes + 64 * 1024,
       onError: (c) =>
-        refuse(c, 413, 'too_large', `a result may be at most ${MAX_RESULT_BYTES} bytes`),
+        refuse(c, 413, 'too_large', `a result may be at most ${opts.maxResultBytes} bytes`),
     }),
     async (c) => {
       const a = await who(c);

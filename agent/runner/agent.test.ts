@@ -37,6 +37,28 @@ describe('agent runner against a hub', () => {
     expect(logs.text()).not.toContain(BASIC.slice(6));
   });
 
+  it('answers too_large instead of a result over its configured cap', async () => {
+    const { hub, conn } = await setup({ config: { maxResultBytes: 64 * 1024 } });
+    const cmd = ping();
+    hub.command(cmd);
+    const entries = Array.from({ length: 2000 }, (_, i) => ({
+      id: `uid=u${i}`,
+      attributes: { cn: ['x'.repeat(40)] },
+    }));
+    (await until(() => conn.calls[0], 'the call')).resolve({
+      ok: true,
+      data: { entries, cookie: null },
+    } as never);
+    const [result] = await until(
+      () => hub.results(cmd.id).length && hub.results(cmd.id),
+      'the answer',
+    );
+    expect(JSON.parse(result?.body ?? '{}')).toMatchObject({
+      ok: false,
+      error: { code: 'too_large' },
+    });
+  });
+
   it('re-posts the stored result of a replayed finished command without running it again', async () => {
     const { hub, conn } = await setup();
     const cmd = ping();

@@ -53,7 +53,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions): Promi
     logger,
     random: opts.random,
   });
-  const answers = new Answers(post, logger);
+  const answers = new Answers(post, logger, undefined, config.maxResultBytes);
   const executor = new CommandExecutor({
     connectors,
     answers,

@@ -42,6 +42,7 @@ export function testConfig(urls: string[], over: Partial<AgentConfig> = {}): Age
     keepAlive: { intervalMs: 1000 },
     dataSources: {},
     allowHosts: [],
+    maxResultBytes: 1024 * 1024,
     ...over,
   };
 }
