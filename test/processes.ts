@@ -4,7 +4,6 @@
  * for a log line, and stops (or is killed, paused, resumed) like a process in production.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 
 const cli = path.resolve(import.meta.dirname, '../api/cli.ts');
@@ -76,16 +75,21 @@ function track(child: ChildProcess): TestProcess {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../api/services/ports.ts';
+
+/** Polls a condition (bounded): for state that lives in other processes. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface HubProcess extends TestProcess {

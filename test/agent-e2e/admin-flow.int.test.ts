@@ -13,6 +13,7 @@ import {
   startAgentProcess,
   startHubProcess,
   type TestProcess,
+  until,
 } from '../processes.ts';
 import { startSlapd, type TestSlapd } from '../slapd.ts';
 import { hubEnv, tempDir, writeAgentConfig } from './setup.ts';
@@ -70,20 +71,6 @@ async function agentStatus(hub: HubProcess) {
   const data = await gql(hub, AGENT_STATUS);
   const edges = (data.agents as { edges: { node: Record<string, unknown> }[] }).edges;
   return edges[0]?.node;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('an admin sets up an agent through GraphQL', () => {

@@ -17,6 +17,7 @@ import {
   startAgentProcess,
   startHubProcess,
   type TestProcess,
+  until,
 } from '../processes.ts';
 import { startSlapd, type TestSlapd } from '../slapd.ts';
 import { HEARTBEAT_MS, hubEnv, tempDir, writeAgentConfig } from './setup.ts';
@@ -67,21 +68,6 @@ async function setup(agents: number) {
 
 const statusOf = async (tenantId: string, agentId: string) =>
   (await gw.status(tenantId, [agentId])).get(agentId);
-
-/** Polls a condition (bounded): the state under test lives in other processes. */
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const leasedTo = (commandAgent: string) =>
   h.db.sql<
