@@ -265,8 +265,9 @@ const isMain =
 
 if (isMain) {
   try {
-    // The integrator passes `{ measureAgentPath }` here once the agent path can be started.
-    await runAgentBench();
+    // Loaded only when run: importing this module (runAgentBench, its types) needs no hub code.
+    const { measureAgentPath } = await import('./lib/agent-path.ts');
+    await runAgentBench({ measureAgentPath });
   } catch (e) {
     process.stderr.write(
       `bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,

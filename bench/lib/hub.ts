@@ -31,6 +31,8 @@ export interface BenchHub {
   url: string;
   /** How the hub runs, for the report. */
   mode: 'child' | 'in-process';
+  /** The hub's services (its gateway, its database), when it runs in this process. */
+  services?: Services;
   memory(): Memory;
   stop(): Promise<void>;
 }
@@ -164,5 +166,5 @@ export async function startHubInProcess(o: HubOptions): Promise<BenchHub> {
     const linux = procMemory(process.pid);
     return Number.isFinite(linux.rssMb) ? linux : { rssMb: process.memoryUsage().rss / MB };
   };
-  return { url: `http://127.0.0.1:${port}`, mode: 'in-process', memory, stop };
+  return { url: `http://127.0.0.1:${port}`, mode: 'in-process', services, memory, stop };
 }
