@@ -21,7 +21,7 @@ export interface ConnectorSetOptions {
   allowHosts: string[] | 'any';
   logger?: Logger;
   agentVersion: string;
-  /** Cap on one result's JSON (default the protocol's MAX_RESULT_BYTES). */
+  /** Cap on one result's JSON; none when absent (the agent's runner caps while encoding). */
   maxResultBytes?: number;
 }
 

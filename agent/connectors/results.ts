@@ -6,7 +6,6 @@ import {
   type CommandResult,
   describeIssues,
   failure,
-  MAX_RESULT_BYTES,
   resultDataSchemas,
 } from '../protocol.ts';
 import { ConnectorError } from './errors.ts';
@@ -37,13 +36,11 @@ export function toFailure(e: unknown, log?: Logger): CommandResult<never> {
 
 /**
  * The data checked against the protocol's schema for its kind (a connector bug answers
- * `connector_error`, not a malformed result) and against the size cap (`too_large`).
+ * `connector_error`, not a malformed result) and, when a cap is given, against it
+ * (`too_large`). The agent's runner caps what it sends itself while encoding, so it gives
+ * none here: a page is serialised once, not twice.
  */
-export function toSuccess(
-  kind: CommandKind,
-  data: unknown,
-  maxBytes = MAX_RESULT_BYTES,
-): CommandResult {
+export function toSuccess(kind: CommandKind, data: unknown, maxBytes?: number): CommandResult {
   const parsed = resultDataSchemas[kind].safeParse(data);
   if (!parsed.success) {
     const problems = describeIssues(parsed.error).slice(0, 5).join('; ');
@@ -53,6 +50,7 @@ export function toSuccess(
     );
   }
   const result: CommandResult = { ok: true, data: parsed.data };
+  if (maxBytes === undefined) return result;
   const bytes = Buffer.byteLength(JSON.stringify(result));
   if (bytes > maxBytes) {
     return failure(

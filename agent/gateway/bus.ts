@@ -27,12 +27,19 @@ export interface Bus {
  * Subscribes on a dedicated connection (a subscribed Redis connection can do nothing else).
  * Returns at once; the subscription completes in the background.
  */
-export function createBus(redis: Redis, logger: Logger, onMessage: (m: BusMessage) => void): Bus {
+export function createBus(
+  redis: Redis,
+  logger: Logger,
+  replica: string,
+  onMessage: (m: BusMessage) => void,
+): Bus {
   const sub = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
   sub.on('error', (err) => logger.warn({ err }, 'agent gateway: pub/sub connection'));
   sub.on('message', (_channel: string, text: string) => {
     try {
-      onMessage(JSON.parse(text) as BusMessage);
+      const { from, ...message } = JSON.parse(text) as BusMessage & { from?: string };
+      // A replica acts on its own messages when it sends them, not again on their echo.
+      if (from !== replica) onMessage(message as BusMessage);
     } catch (err) {
       logger.warn({ err }, 'agent gateway: bad bus message');
     }
@@ -43,7 +50,7 @@ export function createBus(redis: Redis, logger: Logger, onMessage: (m: BusMessag
   return {
     async publish(message) {
       try {
-        await redis.publish(CHANNEL, JSON.stringify(message));
+        await redis.publish(CHANNEL, JSON.stringify({ ...message, from: replica }));
       } catch (err) {
         // The store is the truth; other replicas pick the change up at their next sweep.
         logger.warn({ err, type: message.type }, 'agent gateway: publish failed');

@@ -24,7 +24,7 @@ export function createDispatcher(deps: {
   /** Writes commands to a stream; a failed write leaves the lease to expire and move on. */
   function send(stream: LocalStream, rows: LeasedRow[]): void {
     for (const row of rows) {
-      streams.markSent(row.id, stream.agent.agentId);
+      streams.markSent(row.id, stream.agent.agentId, row.kind);
       if (!stream.write(formatSseEvent(store.toCommand(row)))) {
         logger.warn({ commandId: row.id, agentId: stream.agent.agentId }, 'stream closed mid-send');
       }

@@ -307,6 +307,13 @@ describe('commands through a streamed agent', () => {
     });
     expect((await second).value).toEqual([entry(2)]);
     expect((await pages.next()).done).toBe(true);
+    // The caller waits on this replica: pages went to it in memory, only their size is stored.
+    const [stored] = await h.db
+      .sql`select state, result from agent_commands where id = ${ev2?.id ?? ''}`;
+    expect(stored).toEqual({
+      state: 'succeeded',
+      result: { ok: true, summary: { entries: 1, cookie: null }, deliveredInMemory: true },
+    });
     for (const s of Object.values(streams)) await s?.close();
   });
 

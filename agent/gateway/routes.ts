@@ -35,7 +35,8 @@ const refuse = (
 };
 
 export function agentRoutes(gateway: HubGateway): Hono<Env> {
-  const { auth, store, streams, dispatcher, notify, leaseMs, opts, start } = gateway.internal;
+  const { auth, store, streams, dispatcher, calls, notify, leaseMs, opts, start } =
+    gateway.internal;
   const sql = opts.sql;
   const app = new Hono<Env>();
 
@@ -156,7 +157,10 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
       const a = await who(c);
       if (!a.ok) return refuse(c, a.status, a.code, a.message);
       const id = c.req.param('id');
-      const kind = isUuid(id) ? await store.kindOf(a.agent.tenantId, id) : undefined;
+      if (!isUuid(id)) return refuse(c, 404, 'not_found', 'no such command');
+      // Known here when this replica sent it or waits for it; the store is asked otherwise.
+      const kind =
+        streams.kindOf(id) ?? calls.kindOf(id) ?? (await store.kindOf(a.agent.tenantId, id));
       if (!kind) return refuse(c, 404, 'not_found', 'no such command');
       let body: unknown;
       try {
@@ -171,23 +175,41 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
             'connector_error',
             `the agent sent an invalid result: ${parsed.problems.slice(0, 5).join('; ')}`,
           );
-      const outcome = await store.complete(a.agent.tenantId, a.agent.agentId, id, result);
+      const outcome = await record(a.agent, id, kind, result);
       if (outcome === 'unknown') return refuse(c, 404, 'not_found', 'no such command');
       if (outcome === 'stale') {
         return refuse(c, 409, 'not_leased', 'this command is no longer leased to this agent');
       }
-      notify({
-        type: 'done',
-        id,
-        agentId: a.agent.agentId,
-        tenantId: a.agent.tenantId,
-        group: a.agent.group,
-      });
       if (!parsed.ok)
         return refuse(c, 400, 'invalid_result', parsed.problems.slice(0, 5).join('; '));
       return c.json({ stored: true });
     },
   );
+
+  /**
+   * Stores a result and hands it to its caller. A search page for a caller on this replica,
+   * sent from here to this very agent, goes to the caller in memory and only a summary is
+   * stored: pages are large, read-only, and nobody else reads them. Anything else is stored
+   * whole first (the first answer wins), then handed over.
+   */
+  async function record(agent: AgentPrincipal, id: string, kind: string, result: CommandResult) {
+    const answer = { result, agentId: agent.agentId };
+    const inMemory =
+      kind === 'search' && result.ok && streams.sentTo(id) === agent.agentId && calls.kindOf(id);
+    if (inMemory) calls.deliver(id, answer);
+    const stored = inMemory ? summary(result) : result;
+    const outcome = await store.complete(agent.tenantId, agent.agentId, id, result, stored);
+    if (outcome !== 'stored') return outcome;
+    if (!inMemory) calls.deliver(id, answer);
+    notify({
+      type: 'done',
+      id,
+      agentId: agent.agentId,
+      tenantId: agent.tenantId,
+      group: agent.group,
+    });
+    return outcome;
+  }
 
   app.post('/heartbeat', async (c) => {
     const a = await who(c);
@@ -203,4 +225,14 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
   });
 
   return app;
+}
+
+/** What is stored for a search page delivered in memory: its size and cookie, not its entries. */
+function summary(result: CommandResult): Record<string, unknown> {
+  const data = result.ok ? (result.data as { entries: unknown[]; cookie: string | null }) : null;
+  return {
+    ok: true,
+    summary: { entries: data?.entries.length ?? 0, cookie: data?.cookie ?? null },
+    deliveredInMemory: true,
+  };
 }

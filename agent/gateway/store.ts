@@ -49,15 +49,25 @@ export function createCommandStore(sql: postgres.Sql) {
   return {
     toCommand,
 
-    async insert(c: NewCommand): Promise<string> {
+    /**
+     * Stores a command only if an unrevoked agent of its group (or its target agent) was heard
+     * of within `liveMs`; undefined otherwise (one statement: the check and the insert).
+     */
+    async insertIfLive(c: NewCommand, liveMs: number): Promise<string | undefined> {
+      const target = c.targetAgentId ?? null;
       const [row] = await sql<{ id: string }[]>`
         insert into agent_commands
           (tenant_id, data_source_id, agent_group, kind, payload, deadline, target_agent_id)
-        values (${c.tenantId}, ${c.dataSourceId}, ${c.agentGroup}, ${c.kind}, ${json(c.payload)}::jsonb,
-                ${c.deadline.toISOString()}, ${c.targetAgentId ?? null})
+        select ${c.tenantId}, ${c.dataSourceId}, ${c.agentGroup}, ${c.kind},
+               ${json(c.payload)}::jsonb, ${c.deadline.toISOString()}, ${target}::uuid
+        where exists (
+          select 1 from agents
+          where tenant_id = ${c.tenantId} and agent_group = ${c.agentGroup}
+            and revoked_at is null and connected_to is not null
+            and last_seen_at > now() - make_interval(secs => ${liveMs / 1000})
+            and (${target}::uuid is null or id = ${target}::uuid))
         returning id`;
-      if (!row) throw new Error('insert into agent_commands returned nothing');
-      return row.id;
+      return row?.id;
     },
 
     /** Leases up to `limit` pending commands of the group to one agent, oldest first. */
@@ -118,11 +128,13 @@ export function createCommandStore(sql: postgres.Sql) {
       agentId: string,
       id: string,
       result: CommandResult,
+      /** What to keep in the row (default: the result itself). */
+      stored: unknown = result,
     ): Promise<'stored' | 'stale' | 'unknown'> {
       const state = result.ok ? 'succeeded' : 'failed';
       const rows = await sql<{ id: string }[]>`
         update agent_commands
-        set state = ${state}, result = ${json(result)}::jsonb, completed_at = now(),
+        set state = ${state}, result = ${json(stored)}::jsonb, completed_at = now(),
             lease_expires_at = null
         where id = ${id} and tenant_id = ${tenantId} and agent_id = ${agentId}
           and state = 'leased'
@@ -146,6 +158,15 @@ export function createCommandStore(sql: postgres.Sql) {
         where id = ${id} and state in ('pending', 'leased')
         returning agent_id as "agentId"`;
       return { changed: rows.length > 0, agentId: rows[0]?.agentId ?? null };
+    },
+
+    /** Results of the given commands that ended. */
+    async ended(
+      ids: string[],
+    ): Promise<{ id: string; agentId: string | null; result: CommandResult }[]> {
+      return sql`
+        select id, agent_id as "agentId", result from agent_commands
+        where id = any(${ids}::uuid[]) and state not in ('pending', 'leased')`;
     },
 
     async read(id: string): Promise<FinishedRow | undefined> {
@@ -204,6 +225,32 @@ export function createCommandStore(sql: postgres.Sql) {
         where c.id = due.id
         returning c.id, c.tenant_id as "tenantId", c.agent_group as "agentGroup",
                   c.agent_id as "agentId", c.state`;
+    },
+
+    /** Marks local agents as streaming here (when unset) and reads when each was last heard of. */
+    async touchStreaming(agentIds: string[], replica: string) {
+      return sql<{ id: string; lastSeenAt: string | null; revokedAt: string | null }[]>`
+        update agents set connected_to = coalesce(connected_to, ${replica})
+        where id = any(${agentIds}::uuid[])
+        returning id, last_seen_at as "lastSeenAt", revoked_at as "revokedAt"`;
+    },
+
+    /** Live status of a tenant's agents: connected = streaming and heard of within `liveMs`. */
+    async agentStatus(tenantId: string, agentIds: readonly string[], liveMs: number) {
+      return sql<
+        {
+          id: string;
+          replica: string | null;
+          lastSeenAt: string | null;
+          version: string | null;
+          live: boolean;
+        }[]
+      >`
+        select id, connected_to as replica, last_seen_at as "lastSeenAt", version,
+               (connected_to is not null and revoked_at is null
+                and last_seen_at > now() - make_interval(secs => ${liveMs / 1000})) as live
+        from agents
+        where tenant_id = ${tenantId} and id = any(${agentIds as string[]}::uuid[])`;
     },
 
     /** Leased commands per agent (for live status). */

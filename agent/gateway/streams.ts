@@ -3,6 +3,7 @@
  * events into it and learns it closed when the client goes away. Several streams may belong to
  * one agent (one per hub URL in its configuration, or a reconnect racing the old stream).
  */
+import type { CommandKind } from '../protocol.ts';
 import type { AgentPrincipal } from './auth.ts';
 
 export interface LocalStream {
@@ -18,7 +19,7 @@ export interface LocalStream {
 export function createStreamRegistry() {
   const byAgent = new Map<string, Set<LocalStream>>();
   /** Commands this replica sent to an agent and not yet seen finished: agent capacity. */
-  const sent = new Map<string, string>();
+  const sent = new Map<string, { agentId: string; kind: CommandKind }>();
   const inFlight = new Map<string, number>();
 
   return {
@@ -74,22 +75,28 @@ export function createStreamRegistry() {
       return [...byAgent.values()].flatMap((set) => [...set]);
     },
     load: (agentId: string) => inFlight.get(agentId) ?? 0,
-    markSent(commandId: string, agentId: string): void {
+    markSent(commandId: string, agentId: string, kind: CommandKind): void {
       if (sent.has(commandId)) return;
-      sent.set(commandId, agentId);
+      sent.set(commandId, { agentId, kind });
       inFlight.set(agentId, (inFlight.get(agentId) ?? 0) + 1);
     },
-    markDone(commandId: string): void {
-      const agentId = sent.get(commandId);
-      if (!agentId) return;
+    /** The agent a command was sent to from here. */
+    sentTo: (commandId: string) => sent.get(commandId)?.agentId,
+    /** The kind of a command sent from here (so its result needs no lookup). */
+    kindOf: (commandId: string) => sent.get(commandId)?.kind,
+    /** Frees the agent's capacity; true when the agent was full (so pending work may move). */
+    markDone(commandId: string, full: number): boolean {
+      const agentId = sent.get(commandId)?.agentId;
+      if (!agentId) return false;
       sent.delete(commandId);
-      const n = (inFlight.get(agentId) ?? 1) - 1;
-      if (n <= 0) inFlight.delete(agentId);
-      else inFlight.set(agentId, n);
+      const before = inFlight.get(agentId) ?? 1;
+      if (before <= 1) inFlight.delete(agentId);
+      else inFlight.set(agentId, before - 1);
+      return before >= full;
     },
     /** Forgets capacity held by an agent whose last stream here closed. */
     forgetAgent(agentId: string): void {
-      for (const [id, a] of sent) if (a === agentId) sent.delete(id);
+      for (const [id, a] of sent) if (a.agentId === agentId) sent.delete(id);
       inFlight.delete(agentId);
     },
   };

@@ -7,14 +7,13 @@ import type { ConnectorSet } from '../connectors/types.ts';
  * tests, which inject a fake ConnectorSet) does not load LDAP and SQL drivers it does not use.
  */
 export async function loadConnectors(
-  config: Pick<AgentConfig, 'dataSources' | 'allowHosts' | 'maxResultBytes'>,
+  config: Pick<AgentConfig, 'dataSources' | 'allowHosts'>,
   logger: Logger,
   agentVersion: string,
 ): Promise<ConnectorSet> {
   const { createConnectorSet } = await import('../connectors/index.ts');
   return createConnectorSet(config.dataSources, {
     allowHosts: config.allowHosts,
-    maxResultBytes: config.maxResultBytes,
     logger,
     agentVersion,
   });

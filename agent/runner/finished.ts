@@ -17,9 +17,9 @@ export interface FinishedEntry {
 }
 
 export interface FinishedLimits {
-  /** Result bodies kept (default 1000). */
+  /** Result bodies kept (default 200). */
   maxResults: number;
-  /** Bytes of result bodies kept (default 64 MiB). */
+  /** Bytes of result bodies kept (default 16 MiB: a few search pages, not a directory). */
   maxBytes: number;
   /** How long a body is kept (default 10 min). */
   ttlMs: number;
@@ -28,8 +28,8 @@ export interface FinishedLimits {
 }
 
 const DEFAULTS: FinishedLimits = {
-  maxResults: 1000,
-  maxBytes: 64 * 1024 * 1024,
+  maxResults: 200,
+  maxBytes: 16 * 1024 * 1024,
   ttlMs: 10 * 60_000,
   maxIds: 100_000,
 };
