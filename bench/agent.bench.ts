@@ -148,6 +148,8 @@ export async function runAgentBench(
     const rows: Row[] = [];
     const direct = await directReads(ldap, slapd.dir, progress);
     rows.push(...direct.rows);
+    // Before the agent path: an in-process hub would otherwise count in this peak.
+    rows.push(memoryRow(direct.idle));
     if (opts.measureAgentPath) {
       progress('measuring the agent path');
       const ctx: AgentBenchContext = {
@@ -159,7 +161,6 @@ export async function runAgentBench(
       };
       rows.push(...(await opts.measureAgentPath(ldap, ctx)));
     }
-    rows.push(memoryRow(direct.idle));
     report(rows, slapd, await slapdVersion(), !opts.measureAgentPath, started);
     return rows;
   } finally {
