@@ -1,0 +1,172 @@
+import { valueToUuid } from './anchor.ts';
+import { dnToOrganizationPath } from './organization.ts';
+import type { Step } from './schema.ts';
+import { parseTemplate, renderTemplate, type TemplatePart } from './template.ts';
+import {
+  type EntryView,
+  firstText,
+  MappingError,
+  textOf,
+  type Val,
+  type ValKind,
+} from './values.ts';
+
+/** A transform step ready to run: parameters parsed, static types known. */
+export interface CompiledStep {
+  name: Step['name'];
+  /** Kinds it takes; `none` = it reads the entry itself and must start a chain without source. */
+  accepts: readonly (ValKind | 'none')[];
+  output(input: ValKind | 'none'): ValKind;
+  run(input: Val | undefined, view: EntryView, required: boolean): Val | undefined;
+}
+
+const TEXTY = ['values', 'text'] as const;
+
+/** Applies a string function to text, or to every value of an attribute. */
+function mapText(name: string, fn: (s: string) => string): CompiledStep['run'] {
+  return (input) => {
+    if (!input) return undefined;
+    if (input.kind === 'text') return { kind: 'text', v: fn(input.v) };
+    if (input.kind !== 'values') throw new MappingError(`${name}: expects text`);
+    return { kind: 'values', v: input.v.map((x) => fn(textOf(x, name))) };
+  };
+}
+
+function fromText(name: string, fn: (s: string) => Val): CompiledStep['run'] {
+  return (input) => {
+    const text = input ? firstText(input, name) : undefined;
+    return text === undefined ? undefined : fn(text);
+  };
+}
+
+const same = (k: ValKind | 'none'): ValKind => (k === 'none' ? 'text' : k);
+
+function parseBoolean(text: string): Val {
+  const t = text.trim().toLowerCase();
+  if (t === 'true' || t === '1') return { kind: 'boolean', v: true };
+  if (t === 'false' || t === '0') return { kind: 'boolean', v: false };
+  throw new MappingError(`boolean: "${text}" is not TRUE, FALSE, 1 or 0`);
+}
+
+/** ADS_UF_ACCOUNTDISABLE (0x2) of userAccountControl: true when the account is disabled. */
+function uacDisabled(text: string): Val {
+  const t = text.trim();
+  if (!/^-?[0-9]+$/.test(t)) {
+    throw new MappingError(`adUserAccountControlDisabled: "${text}" is not an integer`);
+  }
+  // `Number & 2` works on the 32-bit value, signed or not, as AD may print either.
+  return { kind: 'boolean', v: (Number(t) & 2) !== 0 };
+}
+
+function simple(name: Step['name']): CompiledStep {
+  const step = (
+    accepts: CompiledStep['accepts'],
+    output: CompiledStep['output'],
+    run: CompiledStep['run'],
+  ): CompiledStep => ({ name, accepts, output, run });
+  switch (name) {
+    case 'first':
+      return step(
+        TEXTY,
+        () => 'text',
+        fromText(name, (v) => ({ kind: 'text', v })),
+      );
+    case 'lower':
+      return step(
+        TEXTY,
+        same,
+        mapText(name, (s) => s.toLowerCase()),
+      );
+    case 'upper':
+      return step(
+        TEXTY,
+        same,
+        mapText(name, (s) => s.toUpperCase()),
+      );
+    case 'trim':
+      return step(
+        TEXTY,
+        same,
+        mapText(name, (s) => s.trim()),
+      );
+    case 'boolean':
+      return step(TEXTY, () => 'boolean', fromText(name, parseBoolean));
+    case 'adUserAccountControlDisabled':
+      return step(TEXTY, () => 'boolean', fromText(name, uacDisabled));
+    case 'not':
+      return step(
+        ['boolean'],
+        () => 'boolean',
+        (input) => (input?.kind === 'boolean' ? { kind: 'boolean', v: !input.v } : undefined),
+      );
+    case 'base64ToUuid':
+      return step(
+        ['values'],
+        () => 'text',
+        (input) => {
+          const first = input?.kind === 'values' ? input.v[0] : undefined;
+          return first === undefined ? undefined : { kind: 'text', v: valueToUuid(first) };
+        },
+      );
+    default:
+      throw new MappingError(`${name} needs parameters`);
+  }
+}
+
+function template(parts: TemplatePart[]): CompiledStep {
+  return {
+    name: 'template',
+    accepts: ['none'],
+    output: () => 'text',
+    run: (_input, view, required) => {
+      const lookup = (attr: string) => {
+        const [first] = view.get(attr);
+        return first === undefined ? undefined : textOf(first, `template {${attr}}`);
+      };
+      return { kind: 'text', v: renderTemplate(parts, lookup, required) };
+    },
+  };
+}
+
+/**
+ * Compiles one validated step; throws MappingError for parameters zod cannot judge. `input` is
+ * the kind the previous step yields (`none` at the start of a rule without source).
+ */
+export function compileStep(step: Step, input: ValKind | 'none'): CompiledStep {
+  switch (step.name) {
+    case 'join':
+      return {
+        name: step.name,
+        accepts: ['values'],
+        output: () => 'text',
+        run: (input) =>
+          input?.kind === 'values'
+            ? { kind: 'text', v: input.v.map((x) => textOf(x, 'join')).join(step.separator) }
+            : undefined,
+      };
+    case 'constant': {
+      const val: Val =
+        typeof step.value === 'boolean'
+          ? { kind: 'boolean', v: step.value }
+          : { kind: 'text', v: step.value };
+      return { name: step.name, accepts: ['none'], output: () => val.kind, run: () => val };
+    }
+    case 'template':
+      return template(parseTemplate(step.template));
+    case 'dnToOrganization':
+      if (step.base) dnToOrganizationPath(step.base); // a malformed base fails on save
+      return {
+        name: step.name,
+        accepts: ['none', ...TEXTY],
+        output: () => 'path',
+        run: (value, view) => {
+          // Without a source the entry's own DN is read; a missing source attribute is missing.
+          const dn = input === 'none' ? view.dn : value && firstText(value, step.name);
+          if (dn === undefined) return undefined;
+          return { kind: 'path', v: dnToOrganizationPath(dn, step.base ?? view.ctx.baseDn) };
+        },
+      };
+    default:
+      return simple(step.name);
+  }
+}
