@@ -78,7 +78,7 @@ function compileChain(rule: Rule, target: CompiledTarget, at: string): CompiledS
 function compileRule(input: unknown, at: string, problems: string[]): CompiledRule | undefined {
   const parsed = ruleSchema.safeParse(input);
   if (!parsed.success) {
-    problems.push(...describeIssues(parsed.error).map((p) => `${at}.${p}`));
+    problems.push(...parsed.error.issues.map((i) => `${[at, ...i.path].join('.')}: ${i.message}`));
     return undefined;
   }
   const rule = parsed.data;

@@ -1,5 +1,5 @@
 import { valueToUuid } from './anchor.ts';
-import { dnToOrganizationPath } from './organization.ts';
+import { dnToOrganizationPath, type ParsedBase, parseBase } from './organization.ts';
 import type { Step } from './schema.ts';
 import { parseTemplate, renderTemplate, type TemplatePart } from './template.ts';
 import {
@@ -128,6 +128,27 @@ function template(parts: TemplatePart[]): CompiledStep {
   };
 }
 
+function dnToOrganization(base: string | undefined, input: ValKind | 'none'): CompiledStep {
+  const fixed = base === undefined ? undefined : parseBase(base); // a bad base fails on save
+  let fromCtx: ParsedBase | undefined; // the job's base: parsed once, not once per entry
+  const baseFor = (ctxBase: string | undefined) => {
+    if (fixed || ctxBase === undefined) return fixed;
+    if (fromCtx?.text !== ctxBase) fromCtx = parseBase(ctxBase);
+    return fromCtx;
+  };
+  return {
+    name: 'dnToOrganization',
+    accepts: ['none', ...TEXTY],
+    output: () => 'path',
+    run: (value, view) => {
+      // Without a source the entry's own DN is read; a missing source attribute is missing.
+      const dn = input === 'none' ? view.dn : value && firstText(value, 'dnToOrganization');
+      if (dn === undefined) return undefined;
+      return { kind: 'path', v: dnToOrganizationPath(dn, baseFor(view.ctx.baseDn)) };
+    },
+  };
+}
+
 /**
  * Compiles one validated step; throws MappingError for parameters zod cannot judge. `input` is
  * the kind the previous step yields (`none` at the start of a rule without source).
@@ -154,18 +175,7 @@ export function compileStep(step: Step, input: ValKind | 'none'): CompiledStep {
     case 'template':
       return template(parseTemplate(step.template));
     case 'dnToOrganization':
-      if (step.base) dnToOrganizationPath(step.base); // a malformed base fails on save
-      return {
-        name: step.name,
-        accepts: ['none', ...TEXTY],
-        output: () => 'path',
-        run: (value, view) => {
-          // Without a source the entry's own DN is read; a missing source attribute is missing.
-          const dn = input === 'none' ? view.dn : value && firstText(value, step.name);
-          if (dn === undefined) return undefined;
-          return { kind: 'path', v: dnToOrganizationPath(dn, step.base ?? view.ctx.baseDn) };
-        },
-      };
+      return dnToOrganization(step.base, input);
     default:
       return simple(step.name);
   }

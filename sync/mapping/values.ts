@@ -37,7 +37,8 @@ export function entryView(entry: Entry, ctx: MappingContext = {}): EntryView {
   for (const [name, values] of Object.entries(entry.attributes)) {
     const key = name.toLowerCase();
     // Two spellings of one attribute should not happen; if they do, keep every value.
-    index.set(key, [...(index.get(key) ?? []), ...values]);
+    const seen = index.get(key);
+    index.set(key, seen ? [...seen, ...values] : values);
   }
   return { dn: entry.id, get: (name) => index.get(name.toLowerCase()) ?? [], ctx };
 }
