@@ -105,7 +105,9 @@ describe('compileMapping: rules and transforms', () => {
       'rules.1.transform.0: unclosed "{" at position 0',
       'rules.2.transform.0: unmatched "}" at position 2 (write "}}" for a literal brace)',
       'rules.3.transform.0: "{giv en}" is not an LDAP attribute name',
-      expect.stringMatching(/^rules.4.transform.0: dnToOrganization: the base "dc" is not a valid DN/),
+      expect.stringMatching(
+        /^rules.4.transform.0: dnToOrganization: the base "dc" is not a valid DN/,
+      ),
     ]);
   });
   it('checks what a chain yields against the target type', () => {
