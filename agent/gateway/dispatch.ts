@@ -25,6 +25,10 @@ export function createDispatcher(deps: {
   function send(stream: LocalStream, rows: LeasedRow[]): void {
     for (const row of rows) {
       streams.markSent(row.id, stream.agent.agentId, row.kind);
+      // A replay racing the pump on a new stream must not send the same lease twice; a new
+      // lease of the command (it came back after a lost one) is sent again.
+      if (stream.written.get(row.id) === row.attempts) continue;
+      stream.written.set(row.id, row.attempts);
       if (!stream.write(formatSseEvent(store.toCommand(row)))) {
         logger.warn({ commandId: row.id, agentId: stream.agent.agentId }, 'stream closed mid-send');
       }

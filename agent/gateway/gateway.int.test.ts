@@ -51,12 +51,10 @@ async function connected(agent: TestAgent) {
   return events;
 }
 
-/** Heartbeats for an agent until stopped, as a live agent does. */
-function keepBeating(agent: TestAgent): () => void {
-  const timer = setInterval(
-    () => void post(agent, HEARTBEAT_PATH, { agentVersion: 'test' }),
-    HEARTBEAT_MS / 2,
-  );
+/** Heartbeats for an agent until stopped, reporting what it holds, as a live agent does. */
+function keepBeating(agent: TestAgent, inFlight: string[] = []): () => void {
+  const beat = () => void post(agent, HEARTBEAT_PATH, { agentVersion: 'test', inFlight });
+  const timer = setInterval(beat, HEARTBEAT_MS / 2);
   return () => clearInterval(timer);
 }
 
@@ -229,10 +227,12 @@ describe('commands through a streamed agent', () => {
     const toA = await streamA.next();
     expect(toA?.event).toBe('command');
     const streamB = await connected(b);
-    const stopB = keepBeating(b);
+    const heldByB: string[] = [];
+    const stopB = keepBeating(b, heldByB);
     // A sends no heartbeat: the hub drops its stream and its lease moves to B.
     const toB = await streamB.next(HEARTBEAT_MS * 20);
     expect(toB?.id).toBe(toA?.id);
+    heldByB.push(toB?.id ?? '');
     expect(await streamA.next(HEARTBEAT_MS * 10)).toBeUndefined();
     expect(streamA.ended).toBe(true);
     expect((await post(a, resultPath(toA?.id ?? ''), { ok: true, data: pingData })).status).toBe(
@@ -276,6 +276,29 @@ describe('commands through a streamed agent', () => {
     });
     await post(agent, resultPath(id), { ok: true, data: pingData });
     await call;
+    await events.close();
+  });
+
+  it('sends a command again when the agent heartbeats without holding it (lost in transit)', async () => {
+    const t = await h.tenant();
+    const agent = await registerTestAgent(h, t.tenantId);
+    const ds = await createTestDataSource(h, t.tenantId);
+    const events = await connected(agent);
+    const held: string[] = [];
+    const stop = keepBeating(agent, held);
+    const call = gateway.call(t.tenantId, ds.id, 'ping', {});
+    const first = await events.next();
+    // The agent never saw it: its heartbeats do not list it, so the lease runs out.
+    const again = await events.next(HEARTBEAT_MS * 20);
+    expect(again?.id).toBe(first?.id);
+    held.push(again?.id ?? '');
+    expect(
+      (await post(agent, resultPath(again?.id ?? ''), { ok: true, data: pingData })).status,
+    ).toBe(200);
+    await expect(call).resolves.toEqual(pingData);
+    const [row] = await h.db.sql`select attempts from agent_commands where id = ${again?.id ?? ''}`;
+    expect(row?.attempts).toBe(2);
+    stop();
     await events.close();
   });
 

@@ -114,6 +114,7 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
       version,
       openedAt: Date.now(),
       closed: false,
+      written: new Map(),
       write(text) {
         if (local.closed) return false;
         try {
@@ -220,8 +221,8 @@ export function agentRoutes(gateway: HubGateway): Hono<Env> {
     await sql`
       update agents set last_seen_at = now(), version = ${parsed.data.agentVersion.slice(0, 100)}
       where id = ${a.agent.agentId}`;
-    const held = new Set(await store.renewAll(a.agent.agentId, leaseMs()));
-    return c.json({ held: parsed.data.inFlight.filter((id) => held.has(id)) });
+    const held = await store.renew(a.agent.agentId, parsed.data.inFlight, leaseMs());
+    return c.json({ held });
   });
 
   return app;

@@ -21,6 +21,8 @@ export interface NewCommand {
 
 export interface LeasedRow {
   id: string;
+  /** Which lease of the command this is (1 for the first agent, 2 after a move…). */
+  attempts: number;
   kind: CommandKind;
   payload: Record<string, unknown>;
   deadline: Date;
@@ -92,7 +94,7 @@ export function createCommandStore(sql: postgres.Sql) {
             lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
         from picked, data_sources d
         where c.id = picked.id and d.id = c.data_source_id
-        returning c.id, c.kind, c.payload, c.deadline, d.name as "dataSource"`;
+        returning c.id, c.attempts, c.kind, c.payload, c.deadline, d.name as "dataSource"`;
     },
 
     /** Commands leased to this agent and not answered yet: replayed when its stream opens. */
@@ -102,20 +104,23 @@ export function createCommandStore(sql: postgres.Sql) {
         set lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
         from data_sources d
         where c.agent_id = ${agentId} and c.state = 'leased' and d.id = c.data_source_id
-        returning c.id, c.kind, c.payload, c.deadline, d.name as "dataSource"`;
+        returning c.id, c.attempts, c.kind, c.payload, c.deadline, d.name as "dataSource"`;
     },
 
     /**
-     * A heartbeat: the agent is alive, so every lease it holds is extended (commands it has
-     * queued but not started included). Returns the ids of all commands it holds.
+     * A heartbeat: extends the leases of the commands the agent says it holds (running or
+     * queued) and returns those still leased to it. A command sent but never received is not
+     * listed, so its lease runs out and it is sent again instead of being held forever.
      */
-    async renewAll(agentId: string, leaseMs: number): Promise<string[]> {
+    async renew(agentId: string, ids: string[], leaseMs: number): Promise<string[]> {
+      if (ids.length === 0) return [];
       const rows = await sql<{ id: string }[]>`
         update agent_commands
         set lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
-        where agent_id = ${agentId} and state = 'leased'
+        where agent_id = ${agentId} and state = 'leased' and id = any(${ids}::uuid[])
         returning id`;
-      return rows.map((r) => r.id);
+      const held = new Set(rows.map((r) => r.id));
+      return ids.filter((id) => held.has(id));
     },
 
     /**

@@ -10,6 +10,8 @@ export interface LocalStream {
   agent: AgentPrincipal;
   version: string | null;
   openedAt: number;
+  /** Leases (command id → attempt) written to this stream: one lease is never written twice. */
+  written: Map<string, number>;
   /** Writes raw SSE text; false once the stream is closed. */
   write(text: string): boolean;
   close(reason: string): void;
@@ -89,6 +91,7 @@ export function createStreamRegistry() {
       const agentId = sent.get(commandId)?.agentId;
       if (!agentId) return false;
       sent.delete(commandId);
+      for (const s of byAgent.get(agentId) ?? []) s.written.delete(commandId);
       const before = inFlight.get(agentId) ?? 1;
       if (before <= 1) inFlight.delete(agentId);
       else inFlight.set(agentId, before - 1);

@@ -5,6 +5,7 @@ import type { Principal } from '../tenants.ts';
 import { createLoaders, createPlatformLoaders, type Loaders } from './loaders.ts';
 import { createAgentLoaders } from './loaders-agents.ts';
 import { createIdentityLoaders } from './loaders-identity.ts';
+import { createSyncLoaders } from './loaders-sync.ts';
 
 /** Who is calling: a tenant token (admin scope checked by scope-auth) or the platform operator. */
 export type Viewer = { kind: 'tenant'; principal: Principal } | { kind: 'operator' };
@@ -44,6 +45,7 @@ export function createContext(server: ServerContext): GraphQLContext {
       ...createPlatformLoaders(db, tenantId),
       ...createIdentityLoaders(db, tenantId),
       ...createAgentLoaders(db, tenantId, server.services.gateway),
+      ...createSyncLoaders(db, tenantId),
     },
   };
 }

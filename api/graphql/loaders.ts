@@ -5,6 +5,7 @@ import { apiTokens, groups, tenants, users } from '../../db/schema/index.ts';
 import { isUuid, uuids } from '../../scim/store/keys.ts';
 import type { createAgentLoaders } from './loaders-agents.ts';
 import type { createIdentityLoaders } from './loaders-identity.ts';
+import type { createSyncLoaders } from './loaders-sync.ts';
 import type { Position } from './paging.ts';
 import {
   type GroupRow,
@@ -203,4 +204,5 @@ export const tokenColumns = {
 export type Loaders = ReturnType<typeof createLoaders> &
   ReturnType<typeof createPlatformLoaders> &
   ReturnType<typeof createIdentityLoaders> &
-  ReturnType<typeof createAgentLoaders>;
+  ReturnType<typeof createAgentLoaders> &
+  ReturnType<typeof createSyncLoaders>;

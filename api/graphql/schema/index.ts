@@ -14,6 +14,8 @@ import './token.ts';
 import './agent.ts';
 import './data-source.ts';
 import './data-source-commands.ts';
+import './sync-job.ts';
+import './sync-run.ts';
 import './viewer.ts';
 
 /** The admin API schema: every type registered by the files imported above. */
