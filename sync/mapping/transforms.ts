@@ -58,60 +58,37 @@ function uacDisabled(text: string): Val {
   return { kind: 'boolean', v: (Number(t) & 2) !== 0 };
 }
 
-function simple(name: Step['name']): CompiledStep {
-  const step = (
-    accepts: CompiledStep['accepts'],
-    output: CompiledStep['output'],
-    run: CompiledStep['run'],
-  ): CompiledStep => ({ name, accepts, output, run });
-  switch (name) {
-    case 'first':
-      return step(
-        TEXTY,
-        () => 'text',
-        fromText(name, (v) => ({ kind: 'text', v })),
-      );
-    case 'lower':
-      return step(
-        TEXTY,
-        same,
-        mapText(name, (s) => s.toLowerCase()),
-      );
-    case 'upper':
-      return step(
-        TEXTY,
-        same,
-        mapText(name, (s) => s.toUpperCase()),
-      );
-    case 'trim':
-      return step(
-        TEXTY,
-        same,
-        mapText(name, (s) => s.trim()),
-      );
-    case 'boolean':
-      return step(TEXTY, () => 'boolean', fromText(name, parseBoolean));
-    case 'adUserAccountControlDisabled':
-      return step(TEXTY, () => 'boolean', fromText(name, uacDisabled));
-    case 'not':
-      return step(
-        ['boolean'],
-        () => 'boolean',
-        (input) => (input?.kind === 'boolean' ? { kind: 'boolean', v: !input.v } : undefined),
-      );
-    case 'base64ToUuid':
-      return step(
-        ['values'],
-        () => 'text',
-        (input) => {
-          const first = input?.kind === 'values' ? input.v[0] : undefined;
-          return first === undefined ? undefined : { kind: 'text', v: valueToUuid(first) };
-        },
-      );
-    default:
-      throw new MappingError(`${name} needs parameters`);
-  }
-}
+type PlainName = Exclude<Step['name'], 'join' | 'constant' | 'template' | 'dnToOrganization'>;
+type Signature = Omit<CompiledStep, 'name'>;
+
+const toText = (v: string): Val => ({ kind: 'text', v });
+
+/** The parameter-less transforms: what each accepts, yields, and does. */
+const PLAIN: Record<PlainName, Signature> = {
+  first: { accepts: TEXTY, output: () => 'text', run: fromText('first', toText) },
+  lower: { accepts: TEXTY, output: same, run: mapText('lower', (s) => s.toLowerCase()) },
+  upper: { accepts: TEXTY, output: same, run: mapText('upper', (s) => s.toUpperCase()) },
+  trim: { accepts: TEXTY, output: same, run: mapText('trim', (s) => s.trim()) },
+  boolean: { accepts: TEXTY, output: () => 'boolean', run: fromText('boolean', parseBoolean) },
+  adUserAccountControlDisabled: {
+    accepts: TEXTY,
+    output: () => 'boolean',
+    run: fromText('adUserAccountControlDisabled', uacDisabled),
+  },
+  not: {
+    accepts: ['boolean'],
+    output: () => 'boolean',
+    run: (input) => (input?.kind === 'boolean' ? { kind: 'boolean', v: !input.v } : undefined),
+  },
+  base64ToUuid: {
+    accepts: ['values'],
+    output: () => 'text',
+    run: (input) => {
+      const first = input?.kind === 'values' ? input.v[0] : undefined;
+      return first === undefined ? undefined : toText(valueToUuid(first));
+    },
+  },
+};
 
 function template(parts: TemplatePart[]): CompiledStep {
   return {
@@ -177,6 +154,6 @@ export function compileStep(step: Step, input: ValKind | 'none'): CompiledStep {
     case 'dnToOrganization':
       return dnToOrganization(step.base, input);
     default:
-      return simple(step.name);
+      return { name: step.name, ...PLAIN[step.name] };
   }
 }
