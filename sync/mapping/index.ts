@@ -10,5 +10,6 @@ export {
   type RuleInput,
   ruleSchema,
   type Step,
+  type StepInput,
 } from './schema.ts';
 export type { MappingContext } from './values.ts';

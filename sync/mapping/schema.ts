@@ -7,35 +7,45 @@ export const ldapAttributeSchema = z
   .string()
   .regex(LDAP_ATTR, { error: 'not an LDAP attribute name' });
 
-const PLAIN = ['first', 'lower', 'upper', 'trim', 'adUserAccountControlDisabled', 'not'] as const;
-const ALSO_PLAIN = ['boolean', 'base64ToUuid'] as const;
-const NAMES = [...PLAIN, ...ALSO_PLAIN, 'join', 'constant', 'template', 'dnToOrganization'];
+const PLAIN = [
+  'first',
+  'lower',
+  'upper',
+  'trim',
+  'boolean',
+  'not',
+  'adUserAccountControlDisabled',
+  'base64ToUuid',
+] as const;
+const NAMES = [...PLAIN, 'join', 'constant', 'template', 'dnToOrganization'];
 
-const plainStep = z.strictObject({ name: z.enum([...PLAIN, ...ALSO_PLAIN]) });
+const plainStep = z.strictObject({ name: z.enum(PLAIN) });
+
+const stepObjectSchema = z.discriminatedUnion(
+  'name',
+  [
+    plainStep,
+    z.strictObject({ name: z.literal('join'), separator: z.string().default(' ') }),
+    z.strictObject({
+      name: z.literal('constant'),
+      value: z.union([z.string().min(1), z.boolean()], {
+        error: 'expected a non-empty string or a boolean',
+      }),
+    }),
+    z.strictObject({ name: z.literal('template'), template: z.string().min(1) }),
+    z.strictObject({
+      name: z.literal('dnToOrganization'),
+      /** Overrides the context's base DN: only OUs below it count. */
+      base: z.string().optional(),
+    }),
+  ],
+  { error: () => `unknown transform; expected one of ${NAMES.join(', ')}` },
+);
 
 /** One transform step. Parameter-less steps may be written as their bare name ("lower"). */
 export const stepSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
-  z.discriminatedUnion(
-    'name',
-    [
-      plainStep,
-      z.strictObject({ name: z.literal('join'), separator: z.string().default(' ') }),
-      z.strictObject({
-        name: z.literal('constant'),
-        value: z.union([z.string().min(1), z.boolean()], {
-          error: 'expected a non-empty string or a boolean',
-        }),
-      }),
-      z.strictObject({ name: z.literal('template'), template: z.string().min(1) }),
-      z.strictObject({
-        name: z.literal('dnToOrganization'),
-        /** Overrides the context's base DN: only OUs below it count. */
-        base: z.string().optional(),
-      }),
-    ],
-    { error: () => `unknown transform; expected one of ${NAMES.join(', ')}` },
-  ),
+  stepObjectSchema,
 );
 
 export const ruleSchema = z
@@ -58,7 +68,16 @@ export const ruleSchema = z
 export const mappingSchema = z.strictObject({ rules: z.array(z.unknown()).min(1) });
 
 export type Step = z.output<typeof stepSchema>;
-export type RuleInput = z.input<typeof ruleSchema>;
+/** A step as written: an object, or the bare name of a step whose parameters are optional. */
+export type StepInput =
+  | (typeof PLAIN)[number]
+  | 'join'
+  | 'dnToOrganization'
+  | z.input<typeof stepObjectSchema>;
+/** A rule as written (zod's input type of `transform` is `unknown` because of the preprocess). */
+export type RuleInput = Omit<z.input<typeof ruleSchema>, 'transform'> & {
+  transform?: StepInput | StepInput[];
+};
 export type Rule = z.output<typeof ruleSchema>;
 /** A mapping as stored with a sync job (the rules are checked one by one by compileMapping). */
 export interface MappingInput {

@@ -90,6 +90,17 @@ describe('boolean transforms', () => {
 });
 
 describe('binary values', () => {
+  it('are refused by join and templates too', () => {
+    const join = mapOne(
+      { target: 'title', source: 'photo', transform: 'join' },
+      { photo: [{ base64: 'AAE=' }] },
+    );
+    expect(!join.ok && join.problems).toEqual([
+      'title: join: the value is binary; use base64ToUuid or map another attribute',
+    ]);
+    const template = { target: 'title', transform: { name: 'template', template: '{photo}' } };
+    expect(mapOne(template, { photo: [{ base64: 'AAE=' }] }).ok).toBe(false);
+  });
   it('are refused by text transforms', () => {
     const r = mapOne({ target: 'title', source: 'photo' }, { photo: [{ base64: 'AAE=' }] });
     expect(r.ok).toBe(false);
