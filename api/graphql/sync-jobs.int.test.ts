@@ -163,4 +163,34 @@ describe('GraphQL sync jobs', () => {
       where tenant_id = ${t.tenantId}`;
     expect(n).toEqual({ n: 1, tz: 'UTC' });
   });
+
+  it("lists the tenant's jobs oldest first, optionally of one data source", async () => {
+    const { t, ds, create } = await setup();
+    const other = dataOf(
+      await gql(
+        t.adminToken,
+        `mutation { r: createDataSource(input: {name: "hr", kind: LDAP, agentEnabled: true}) {
+          ... on DataSource { id } } }`,
+      ),
+    ).r;
+    const a = await create({ name: 'a' });
+    const b = await create({ name: 'b', dataSource: other.id, kind: 'RECONCILE' });
+    const list = async (dataSource?: string) =>
+      dataOf(
+        await gql(
+          t.adminToken,
+          `query($ds: ID) { syncJobs(dataSource: $ds) { totalCount edges { node { id kind } } } }`,
+          { ds: dataSource },
+        ),
+      ).syncJobs;
+    expect(await list()).toEqual({
+      totalCount: 2,
+      edges: [
+        { node: { id: a.id, kind: 'IMPORT_ACTIVE' } },
+        { node: { id: b.id, kind: 'RECONCILE' } },
+      ],
+    });
+    expect((await list(ds.id)).edges).toEqual([{ node: { id: a.id, kind: 'IMPORT_ACTIVE' } }]);
+    expect(await list('not-an-id')).toEqual({ totalCount: 0, edges: [] });
+  });
 });

@@ -33,6 +33,7 @@ const SyncScope = builder.enumType('SyncScope', {
   description: 'LDAP search scope below the base DN.',
   values: { BASE: { value: 'base' }, ONE: { value: 'one' }, SUB: { value: 'sub' } } as const,
 });
+
 builder.node(SyncJobRef, {
   description: 'A scheduled directory import of an LDAP data source.',
   authScopes: { admin: true },
@@ -165,7 +166,9 @@ function patchOf({ dataSource, ...rest }: typeof UpdateSyncJobInput.$inferInput)
   };
 }
 
-const schedulesOf = (ctx: GraphQLContext) => syncSchedules(ctx.services.queues);
+/** The leading arguments of every job write: pool, schedules, tenant, actor. */
+const writer = (ctx: GraphQLContext) =>
+  [ctx.db.db, syncSchedules(ctx.services.queues), tenantOf(ctx), identityActor(ctx)] as const;
 
 /** enableSyncJob / disableSyncJob: the same patch of `enabled`, audited as what it is. */
 const toggle = (enabled: boolean, description: string) =>
@@ -179,14 +182,7 @@ const toggle = (enabled: boolean, description: string) =>
       resolve: (_, { id }, ctx) =>
         domain(async () => {
           const local = requireId(id, 'SyncJob');
-          const row = await setSyncJobEnabled(
-            ctx.db.db,
-            schedulesOf(ctx),
-            tenantOf(ctx),
-            identityActor(ctx),
-            local,
-            enabled,
-          );
+          const row = await setSyncJobEnabled(...writer(ctx), local, enabled);
           ctx.loaders.syncJob.clear(local);
           return syncJobRow(row);
         }),
@@ -205,13 +201,7 @@ builder.mutationFields((t) => ({
     resolve: (_, { input: { dataSource, ...input } }, ctx) =>
       domain(async () => {
         const dataSourceId = requireId(dataSource, 'DataSource');
-        const row = await createSyncJob(
-          ctx.db.db,
-          schedulesOf(ctx),
-          tenantOf(ctx),
-          identityActor(ctx),
-          { ...input, dataSourceId },
-        );
+        const row = await createSyncJob(...writer(ctx), { ...input, dataSourceId });
         return syncJobRow(row);
       }),
   }),
@@ -227,14 +217,7 @@ builder.mutationFields((t) => ({
     resolve: (_, { id, input }, ctx) =>
       domain(async () => {
         const local = requireId(id, 'SyncJob');
-        const row = await updateSyncJob(
-          ctx.db.db,
-          schedulesOf(ctx),
-          tenantOf(ctx),
-          identityActor(ctx),
-          local,
-          patchOf(input),
-        );
+        const row = await updateSyncJob(...writer(ctx), local, patchOf(input));
         ctx.loaders.syncJob.clear(local);
         return syncJobRow(row);
       }),
@@ -248,7 +231,7 @@ builder.mutationFields((t) => ({
     resolve: (_, { id }, ctx) =>
       domain(async () => {
         const local = requireId(id, 'SyncJob');
-        await deleteSyncJob(ctx.db.db, schedulesOf(ctx), tenantOf(ctx), identityActor(ctx), local);
+        await deleteSyncJob(...writer(ctx), local);
         ctx.loaders.syncJob.clear(local);
         return { deletedId: encodeGlobalID('SyncJob', local) };
       }),
