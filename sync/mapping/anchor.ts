@@ -38,7 +38,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The immutable anchor of a directory entry, for account links: OpenLDAP `entryUUID` (text) or
  * AD `objectGUID` as a UUID, lower-cased so both compare as plain strings. Undefined when the
  * entry lacks it (the search did not ask for the operational attribute) — callers must then
- * not link, because a DN is not stable across renames.
+ * not link, because a DN is not stable across renames. A malformed anchor throws MappingError.
  */
 export function anchorOf(entry: Entry, kind: 'openldap' | 'activeDirectory'): string | undefined {
   const view = entryView(entry);

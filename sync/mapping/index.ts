@@ -12,4 +12,4 @@ export {
   type Step,
   type StepInput,
 } from './schema.ts';
-export type { MappingContext } from './values.ts';
+export { type MappingContext, MappingError } from './values.ts';
