@@ -79,8 +79,10 @@ describe('GraphQL sync runs', () => {
         { tenantId: t.tenantId, jobId: local(jobId), runId: local(run.id), dryRun: true },
       ],
     ]);
-    // A later call while it is still queued: the same run.
+    // A later call while it is still queued: the same run, and a lost BullMQ job is added back.
+    await queue.remove(`run-${local(run.id)}`);
     expect((await runJob(t, jobId)).id).toBe(run.id);
+    expect((await queue.getJob(`run-${local(run.id)}`))?.data.runId).toBe(local(run.id));
     const audit = await h.db.sql`select action from audit_log
       where tenant_id = ${t.tenantId} and action = 'syncJob.run'`;
     expect(audit).toHaveLength(1);

@@ -52,9 +52,10 @@ async function activeRun(tx: Tx, jobId: string): Promise<SyncRunRecord | undefin
 
 /**
  * Starts a run of a job now, or returns the one already queued or running (deduplicated).
- * The BullMQ job is added before the insert commits: when Redis refuses, no run is left
- * queued with nothing to execute it. A queued run found here is enqueued again — a no-op
- * for BullMQ when its job exists, a repair when an earlier enqueue was lost.
+ * The BullMQ job is added after the insert commits, so a worker never picks up a run it
+ * cannot see yet. Should the add fail, the run stays queued and the next request for the job
+ * returns it and adds it again (a no-op for BullMQ when the job exists, a repair otherwise).
+ * Call it with the pool: inside a caller's transaction the add would precede that commit.
  */
 export async function requestRun(
   db: Executor,
@@ -65,7 +66,7 @@ export async function requestRun(
 ): Promise<{ run: SyncRunRecord; created: boolean }> {
   checkId('sync job', jobId);
   const dryRun = req.dryRun ?? false;
-  return inTransaction(db, async (tx) => {
+  const result = await inTransaction(db, async (tx) => {
     const [job] = await tx
       .select({ id: syncJobs.id, name: syncJobs.name })
       .from(syncJobs)
@@ -89,7 +90,6 @@ export async function requestRun(
     const run = inserted ?? (await activeRun(tx, jobId));
     // Between the conflict and the select the active run finished: the caller may retry.
     if (!run) throw new IdentityError('conflict', 'the previous run just finished; try again');
-    if (run.status === 'queued') await enqueue(queues, run);
     if (inserted) {
       await recordAudit(tx, {
         tenantId,
@@ -102,6 +102,8 @@ export async function requestRun(
     }
     return { run, created: Boolean(inserted) };
   });
+  if (result.run.status === 'queued') await enqueue(queues, result.run);
+  return result;
 }
 
 async function enqueue(queues: Queues, run: SyncRunRecord): Promise<void> {
