@@ -77,21 +77,6 @@ function track(child: ChildProcess): TestProcess {
 
 export { freePort } from '../api/services/ports.ts';
 
-/** Polls a condition (bounded): for state that lives in other processes. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export interface HubProcess extends TestProcess {
   url: string;
 }

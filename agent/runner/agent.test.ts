@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test/until.ts';
 import { encodeResult } from '../protocol.ts';
-import { until } from './testing/fake-hub.ts';
 import { PASSWORD, ping, pong, TENANT } from './testing/fixtures.ts';
 import { BASIC, useAgentHarness } from './testing/harness.ts';
 

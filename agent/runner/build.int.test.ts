@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from './testing/fake-hub.ts';
+import { freePort } from '../../api/services/ports.ts';
+import { until } from '../../test/until.ts';
 
 /** The agent as shipped: `npm run build:agent`, then the bundle alone, outside the repository. */
 const root = path.resolve(import.meta.dirname, '../..');
@@ -23,14 +23,6 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, 'bad.yaml'), BAD_YAML);
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('the built agent', () => {
   it('prints its usage with --help', () => {

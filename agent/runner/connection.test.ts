@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test/until.ts';
 import { failure } from '../protocol.ts';
-import { FakeHub, until } from './testing/fake-hub.ts';
+import { FakeHub } from './testing/fake-hub.ts';
 import { ping } from './testing/fixtures.ts';
 import { useAgentHarness } from './testing/harness.ts';
 

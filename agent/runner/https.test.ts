@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/until.ts';
 import { type AgentConfig, AgentConfigError, Secret } from '../config/index.ts';
 import { startAgent } from './agent.ts';
 import { makePki, type Pki } from './testing/certs.ts';
-import { FakeHub, until } from './testing/fake-hub.ts';
+import { FakeHub } from './testing/fake-hub.ts';
 import { captureLogs, fakeConnectors, ping, pong, testConfig } from './testing/fixtures.ts';
 
 let pki: Pki;

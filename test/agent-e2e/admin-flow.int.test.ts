@@ -13,9 +13,9 @@ import {
   startAgentProcess,
   startHubProcess,
   type TestProcess,
-  until,
 } from '../processes.ts';
 import { startSlapd, type TestSlapd } from '../slapd.ts';
+import { until } from '../until.ts';
 import { hubEnv, tempDir, writeAgentConfig } from './setup.ts';
 
 const h = createHarness();
@@ -99,10 +99,15 @@ describe('an admin sets up an agent through GraphQL', () => {
     });
     agent = startAgentProcess(config);
     await agent.waitFor(/connected to the hub/);
-    const status = await until('connected in GraphQL', async () => {
-      const s = await agentStatus(hub2);
-      return s?.connected ? s : undefined;
-    });
+    const status = await until(
+      async () => {
+        const s = await agentStatus(hub2);
+        return s?.connected ? s : undefined;
+      },
+      'connected in GraphQL',
+      20_000,
+      100,
+    );
     expect(status).toMatchObject({ name: 'paris-1', replica: 'hub-1', commandsInFlight: 0 });
     expect(status.version).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -157,8 +162,10 @@ describe('an admin sets up an agent through GraphQL', () => {
     await agent?.waitFor(/revoked/, { from: mark });
     expect(hub1.output()).toMatch(/"reason":"revoked"/);
     await until(
-      'disconnected in GraphQL',
       async () => (await agentStatus(hub2))?.connected === false,
+      'disconnected in GraphQL',
+      20_000,
+      100,
     );
     const test = await gql(
       hub2,

@@ -17,9 +17,9 @@ import {
   startAgentProcess,
   startHubProcess,
   type TestProcess,
-  until,
 } from '../processes.ts';
 import { startSlapd, type TestSlapd } from '../slapd.ts';
+import { until } from '../until.ts';
 import { HEARTBEAT_MS, hubEnv, tempDir, writeAgentConfig } from './setup.ts';
 
 const h = createHarness({ agents: { ...loadConfig({}).agents, heartbeatMs: HEARTBEAT_MS } });
@@ -82,7 +82,12 @@ describe('agent failures', () => {
     await a.waitFor(/connected to the hub/);
     a.signal('SIGSTOP'); // it receives the command but cannot run it
     const call = gw.call(t.tenantId, ds.id, 'testConnection', {});
-    const leased = await until('the lease to A', async () => (await leasedTo(ra.id))[0]);
+    const leased = await until(
+      async () => (await leasedTo(ra.id))[0],
+      'the lease to A',
+      20_000,
+      100,
+    );
     const b = await agentFor(t, rb);
     await b.waitFor(/connected to the hub/);
     a.signal('SIGKILL');
@@ -99,18 +104,29 @@ describe('agent failures', () => {
     const reg = regs[0] as TestAgent;
     const a = await agentFor(t, reg);
     await a.waitFor(/connected to the hub/);
-    await until('connected', async () => (await statusOf(t.tenantId, reg.id))?.connected);
+    await until(
+      async () => (await statusOf(t.tenantId, reg.id))?.connected,
+      'connected',
+      20_000,
+      100,
+    );
     const mark = a.output().length;
     a.signal('SIGSTOP');
     await until(
-      'the stream dropped',
       async () => (await statusOf(t.tenantId, reg.id))?.connected === false,
+      'the stream dropped',
       15_000,
+      100,
     );
     expect(hub.output()).toMatch(/no heartbeat/);
     a.signal('SIGCONT');
     await a.waitFor(/connected to the hub/, { from: mark });
-    await until('connected again', async () => (await statusOf(t.tenantId, reg.id))?.connected);
+    await until(
+      async () => (await statusOf(t.tenantId, reg.id))?.connected,
+      'connected again',
+      20_000,
+      100,
+    );
     await a.stop();
   });
 
@@ -127,7 +143,7 @@ describe('agent failures', () => {
       dn,
       attributes: { objectClass: ['inetOrgPerson'], uid: ['restart'], cn: ['Restart'], sn: ['R'] },
     });
-    await until('the lease', async () => (await leasedTo(reg.id))[0]);
+    await until(async () => (await leasedTo(reg.id))[0], 'the lease', 20_000, 100);
     const port = new URL(hub.url).port;
     hub.signal('SIGKILL');
     await hub.exited;
@@ -158,8 +174,10 @@ describe('agent failures', () => {
     await gw.agentRevoked(reg.id);
     await a.waitFor(/revoked/, { from: mark });
     await until(
-      'disconnected',
       async () => (await statusOf(t.tenantId, reg.id))?.connected === false,
+      'disconnected',
+      20_000,
+      100,
     );
     expect(a.child.exitCode).toBeNull();
     await a.stop();

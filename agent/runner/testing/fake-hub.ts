@@ -152,20 +152,3 @@ export class FakeHub extends EventEmitter {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 }
-
-type Maybe<T> = T | undefined | null | false | 0;
-
-/** Polls `check` (sync or async) until it returns a truthy value, or throws after `timeoutMs`. */
-export async function until<T>(
-  check: () => Maybe<T> | Promise<Maybe<T>>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

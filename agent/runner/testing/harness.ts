@@ -1,7 +1,8 @@
 /** Starts a FakeHub and an agent on it per test, and stops both after the test. */
 import { afterEach } from 'vitest';
+import { until } from '../../../test/until.ts';
 import { type RunningAgent, type StartOptions, startAgent } from '../agent.ts';
-import { FakeHub, type FakeHubOptions, until } from './fake-hub.ts';
+import { FakeHub, type FakeHubOptions } from './fake-hub.ts';
 import { captureLogs, fakeConnectors, PASSWORD, pong, testConfig } from './fixtures.ts';
 
 export interface SetupOptions {
