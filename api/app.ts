@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { agentRoutes } from '../agent/gateway/routes.ts';
 import { createScimApp, scimAwarePath } from '../scim/app.ts';
 import type { AppEnv, Services } from './env.ts';
-import { renderRestError } from './errors.ts';
+import { renderRestError, restError } from './errors.ts';
 import { createGraphQLApp } from './graphql/yoga.ts';
 import { healthRoutes } from './health.ts';
 import { operatorSurfaces } from './operator/index.ts';
@@ -40,12 +40,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/scim/v2', createScimApp());
   app.route('/graphql', createGraphQLApp());
   app.route('/agent/v1', agentRoutes(services.gateway));
-  app.notFound((c) =>
-    c.json(
-      { error: { code: 'not_found', message: 'no such route', requestId: c.get('requestId') } },
-      404,
-    ),
-  );
+  app.notFound((c) => restError(c, 404, 'not_found', 'no such route'));
   app.onError(renderRestError);
   return app;
 }

@@ -1,13 +1,21 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './env.ts';
 
-/** Renders a failure on non-SCIM routes as `{error:{code,message,requestId}}`. */
+/** The body of every failure on non-SCIM routes: `{error:{code,message,requestId}}`. */
+export function restError<E extends AppEnv>(
+  c: Context<E>,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+): Response {
+  return c.json({ error: { code, message, requestId: c.get('requestId') } }, status);
+}
+
+/** Renders a thrown failure on non-SCIM routes. */
 export function renderRestError(err: unknown, c: Context<AppEnv>): Response {
-  const requestId = c.get('requestId');
-  if (err instanceof HTTPException) {
-    return c.json({ error: { code: 'http_error', message: err.message, requestId } }, err.status);
-  }
+  if (err instanceof HTTPException) return restError(c, err.status, 'http_error', err.message);
   c.get('log')?.error({ err }, 'unhandled error');
-  return c.json({ error: { code: 'internal', message: 'internal server error', requestId } }, 500);
+  return restError(c, 500, 'internal', 'internal server error');
 }

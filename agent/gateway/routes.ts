@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../../api/env.ts';
+import { restError } from '../../api/errors.ts';
 import { isUuid } from '../../scim/store/keys.ts';
 import {
   AGENT_VERSION_HEADER,
@@ -31,7 +32,7 @@ const refuse = (
   message: string,
 ) => {
   if (status === 401) c.header('WWW-Authenticate', 'Basic realm="idhub-agent"');
-  return c.json({ error: { code, message, requestId: c.get('requestId') } }, status);
+  return restError(c, status, code, message);
 };
 
 export function agentRoutes(gateway: HubGateway): Hono<Env> {
