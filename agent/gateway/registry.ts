@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import { type Actor, recordAudit } from '../../api/identity/audit.ts';
-import { checkId, IdentityError, notFound } from '../../api/identity/errors.ts';
+import { checkId, IdentityError, notFound, unlessTaken } from '../../api/identity/errors.ts';
 import { type Executor, inTransaction } from '../../api/identity/executor.ts';
 import type { Tx } from '../../db/client.ts';
 import { agents, dataSources } from '../../db/schema/index.ts';
@@ -41,28 +41,6 @@ function plainName(what: string, value: string): string {
   const r = dataSourceNameSchema.safeParse(value);
   if (!r.success) throw new IdentityError('invalid', `${what} ${r.error.issues[0]?.message}`);
   return value;
-}
-
-/** The unique index a statement violated (23505), or undefined for any other failure. */
-function violatedIndex(e: unknown): string | undefined {
-  if (pgCode(e) !== '23505') return undefined;
-  for (let c: unknown = e, i = 0; c && i < 4; i++) {
-    const name = (c as { constraint_name?: unknown }).constraint_name;
-    if (typeof name === 'string') return name;
-    c = (c as { cause?: unknown }).cause;
-  }
-  return '';
-}
-
-/** Turns a unique violation into a conflict; `messages` maps index names to what to say. */
-async function unlessTaken<T>(messages: Record<string, string>, run: () => Promise<T>) {
-  try {
-    return await run();
-  } catch (e) {
-    const index = violatedIndex(e);
-    if (index === undefined) throw e;
-    throw new IdentityError('conflict', messages[index] ?? 'a uniqueness rule refused the change');
-  }
 }
 
 // ---- agents ----------------------------------------------------------------------------

@@ -28,13 +28,32 @@ export class IdentityError extends Error {
 export const notFound = (what: string, id: string) =>
   new IdentityError('not_found', `${what} ${id} not found`);
 
-/** Runs a write; a unique-index violation (23505) becomes a `conflict` with the given message. */
-export async function unlessTaken<T>(message: string, run: () => Promise<T>): Promise<T> {
+/** The unique index a statement violated (23505), '' when unnamed, undefined for any other failure. */
+function violatedIndex(e: unknown): string | undefined {
+  if (pgCode(e) !== '23505') return undefined;
+  for (let c: unknown = e, i = 0; c && i < 4; i++) {
+    const name = (c as { constraint_name?: unknown }).constraint_name;
+    if (typeof name === 'string') return name;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return '';
+}
+
+/**
+ * Runs a write; a unique-index violation (23505) becomes a `conflict`. `message` is what to
+ * say, or a map from index name to what to say when several unique indexes may refuse it.
+ */
+export async function unlessTaken<T>(
+  message: string | Record<string, string>,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (pgCode(e) === '23505') throw new IdentityError('conflict', message);
-    throw e;
+    const index = violatedIndex(e);
+    if (index === undefined) throw e;
+    const text = typeof message === 'string' ? message : message[index];
+    throw new IdentityError('conflict', text ?? 'a uniqueness rule refused the change');
   }
 }
 
