@@ -9,12 +9,12 @@
  * Env: BENCH_LDAP_USERS (100000), BENCH_LDAP_RUNS (timed runs per read, median reported: 3).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { type ProcMemory, procMemory } from './lib/hub.ts';
 import {
   connectorRead,
   expectAll,
@@ -65,16 +65,11 @@ export type MeasureAgentPath = (ldap: AgentBenchLdap, ctx: AgentBenchContext) =>
 const MB = 1024 * 1024;
 
 /** This process's VmRSS / VmHWM (peak) in MB; Node's own figure where /proc is absent. */
-function selfMemory(): { rssMb: number; peakMb: number } {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kb = (key: string) =>
-      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-  } catch {
-    const rss = process.memoryUsage().rss / MB;
-    return { rssMb: rss, peakMb: rss };
-  }
+function selfMemory(): ProcMemory {
+  const linux = procMemory('self');
+  if (Number.isFinite(linux.rssMb)) return linux;
+  const rss = process.memoryUsage().rss / MB;
+  return { rssMb: rss, peakMb: rss };
 }
 
 async function slapdVersion(): Promise<string> {

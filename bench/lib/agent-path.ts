@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
@@ -24,7 +24,13 @@ import { loadConfig } from '../../api/config.ts';
 import { createTenant } from '../../api/tenants.ts';
 import { createDb, type Db } from '../../db/client.ts';
 import type { AgentBenchContext, AgentBenchLdap } from '../agent.bench.ts';
-import { type HubOptions, startHubChild, startHubInProcess } from './hub.ts';
+import {
+  type HubOptions,
+  type ProcMemory,
+  procMemory,
+  startHubChild,
+  startHubInProcess,
+} from './hub.ts';
 import { type ReadRun, readRow, summarizeRuns } from './ldap-reads.ts';
 import { type BenchServices, startBenchServices } from './services.ts';
 import { summarize, timeSequential } from './stats.ts';
@@ -54,24 +60,6 @@ const HUB_MODE = process.env.BENCH_AGENT_HUB === 'child' ? 'child' : 'in-process
 const PROFILE_DIR = process.env.BENCH_AGENT_PROFILE
   ? path.resolve(process.env.BENCH_AGENT_PROFILE)
   : undefined;
-
-interface ProcMemory {
-  rssMb: number;
-  peakMb: number;
-}
-
-/** VmRSS / VmHWM of a process (Linux); NaN where /proc cannot be read. */
-function procMemory(pid: number | 'self'): ProcMemory {
-  let status = '';
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    /* not Linux, or gone */
-  }
-  const kb = (key: string) =>
-    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
 
 /**
  * Resets this process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0, `clear_refs` 5), so

@@ -46,8 +46,13 @@ export interface HubOptions {
 
 const MB = 1024 * 1024;
 
+export interface ProcMemory {
+  rssMb: number;
+  peakMb: number;
+}
+
 /** VmRSS / VmHWM of a process from /proc (Linux); NaN where that cannot be read. */
-function procMemory(pid: number): Memory {
+export function procMemory(pid: number | 'self'): ProcMemory {
   let status = '';
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
