@@ -87,6 +87,17 @@ export const syncRuns = pgTable(
     deactivated: integer('deactivated').notNull().default(0),
     failed: integer('failed').notNull().default(0),
     skipped: integer('skipped').notNull().default(0),
+    deleted: integer('deleted').notNull().default(0),
+    /** full: every selected entry read; delta: only entries changed since the watermark. */
+    mode: text('mode', { enum: ['full', 'delta'] }),
+    /** How many times a worker (re)started it: >1 after a worker died mid-run. */
+    attempts: integer('attempts').notNull().default(0),
+    /** The plan's decision by an administrator (awaiting_approval → approved/rejected). */
+    decision: text('decision', { enum: ['approved', 'rejected'] }),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** Last progress write (counters move while it runs). */
+    progressAt: timestamp('progress_at', { withTimezone: true }),
     watermark: jsonb('watermark').$type<Record<string, unknown>>(),
     error: text('error'),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -113,8 +124,27 @@ export const stagedChanges = pgTable(
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
     accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     action: text('action', { enum: ['deactivate', 'delete'] }).notNull(),
+    /** The entry's last known DN, for the plan shown to the approver. */
+    dn: text('dn'),
     reason: text('reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('staged_changes_run_idx').on(t.runId)],
+);
+
+/** Entries a run could not apply, with the reason (the first `maxErrors` per run). */
+export const syncRunErrors = pgTable(
+  'sync_run_errors',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantRef(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => syncRuns.id, { onDelete: 'cascade' }),
+    /** The entry's DN (or id). */
+    entry: text('entry').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('sync_run_errors_run_idx').on(t.runId, t.createdAt)],
 );

@@ -82,7 +82,7 @@ async function checkOrganization(tx: Tx, tenantId: string, id: string | null): P
 }
 
 /** The columns projected out of a document for uniqueness, indexes and fast filters. */
-function columns(table: WritableTable, doc: ScimDoc): Record<string, unknown> {
+export function columns(table: WritableTable, doc: ScimDoc): Record<string, unknown> {
   const externalId = str(doc.externalId);
   if (table === 'users') {
     const userName = str(doc.userName) ?? '';
@@ -105,7 +105,8 @@ function columns(table: WritableTable, doc: ScimDoc): Record<string, unknown> {
 
 const relatedSql = (table: Table, tenantId: string) =>
   table === 'users' ? userGroupsSql(tenantId) : groupMembersSql;
-const storedDoc = (table: WritableTable, doc: ScimDoc) =>
+/** The document as stored (a user's organisation lives in its column, not in `doc`). */
+export const storedDoc = (table: WritableTable, doc: ScimDoc) =>
   table === 'users' ? withoutOrganization(doc) : doc;
 const tableSql = (table: Table) => sql.identifier(table);
 

@@ -17,6 +17,7 @@ import {
   syncJobs,
   syncScopes,
 } from '../../db/schema/index.ts';
+import { jobSettings, SettingsError } from '../engine/settings.ts';
 import type { SyncSchedules } from './schedules.ts';
 import { checkCron, checkName, checkTimezone, jsonObject, optionalText } from './validate.ts';
 
@@ -73,10 +74,26 @@ function validated(s: SyncJobInput): JobState {
     baseDn: optionalText('baseDn', s.baseDn),
     scope,
     filter: optionalText('filter', s.filter),
-    mapping: jsonObject('mapping', s.mapping ?? {}),
-    correlation: jsonObject('correlation', s.correlation ?? {}),
-    options: jsonObject('options', s.options ?? {}),
+    ...checkedSettings(s.kind, {
+      mapping: jsonObject('mapping', s.mapping ?? {}),
+      correlation: jsonObject('correlation', s.correlation ?? {}),
+      options: jsonObject('options', s.options ?? {}),
+    }),
   };
+}
+
+/** Mapping (compiled against the SCIM schemas), correlation and options, checked as the engine reads them. */
+function checkedSettings<T extends { mapping: object; correlation: object; options: object }>(
+  kind: SyncJobKind,
+  s: T,
+): T {
+  try {
+    jobSettings({ kind, ...s });
+  } catch (e) {
+    if (e instanceof SettingsError) throw new IdentityError('invalid', e.message);
+    throw e;
+  }
+  return s;
 }
 
 /** A job reads one LDAP data source of its own tenant. */

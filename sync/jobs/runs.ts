@@ -102,18 +102,29 @@ export async function requestRun(
     }
     return { run, created: Boolean(inserted) };
   });
-  if (result.run.status === 'queued') await enqueue(queues, result.run);
+  if (result.run.status === 'queued') await enqueueRun(queues, result.run);
   return result;
 }
 
-async function enqueue(queues: Queues, run: SyncRunRecord): Promise<void> {
+/**
+ * Adds the BullMQ job that executes a run (a no-op while one with its id waits or runs).
+ * Finished jobs are removed, so a run can be enqueued again (approval, recovery). Attempts
+ * cover outages of PostgreSQL or Redis mid-run: the engine restarts a run safely.
+ */
+export async function enqueueRun(queues: Queues, run: SyncRunRecord): Promise<void> {
   const data: RunSyncData = {
     tenantId: run.tenantId,
     jobId: run.jobId,
     runId: run.id,
     dryRun: run.dryRun,
   };
-  await queues.byName['directory-sync'].add(SYNC_JOB_NAME, data, { jobId: runJobId(run.id) });
+  await queues.byName['directory-sync'].add(SYNC_JOB_NAME, data, {
+    jobId: runJobId(run.id),
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 5_000 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ export interface LdapEntry {
 export const BINARY_ATTRIBUTES = [
   'objectGUID',
   'objectSid',
+  'invocationId',
   'jpegPhoto',
   'thumbnailPhoto',
   'userCertificate',

@@ -1,0 +1,521 @@
+/**
+ * One page of directory entries → hub users, set-based: a page costs a handful of statements
+ * whatever its size, in one transaction with its outbox rows, audit rows, account links and
+ * the run's counters (so the counters never claim more than what was applied).
+ *
+ * Per entry: map (pure) → anchor → correlate (account link by anchor first; otherwise the
+ * configured attribute, which then creates the link) → compare the stored state hash → write
+ * only what changed. A rename or move keeps the anchor, so it updates the same user.
+ * Deactivation goes through the identity model's cascade (credentials, certificates, roles).
+ */
+import { sql } from 'drizzle-orm';
+import type { Entry } from '../../agent/protocol.ts';
+import { type Actor, type AuditEntry, recordAudits } from '../../api/identity/audit.ts';
+import { deactivateUser, reactivateUser } from '../../api/identity/cascade.ts';
+import type { Database, Tx } from '../../db/client.ts';
+import type { ScimDoc, SyncJobKind } from '../../db/schema/index.ts';
+import { ScimError } from '../../scim/errors.ts';
+import { pgCode } from '../../scim/render.ts';
+import { normalizeResource } from '../../scim/resource/normalize.ts';
+import { SCHEMA, userKind } from '../../scim/schemas/index.ts';
+import { nameKey } from '../../scim/store/keys.ts';
+import { columns, storedDoc } from '../../scim/store/resources.ts';
+import { anchorOf, applyMapping, MappingError } from '../mapping/index.ts';
+import type { OrganizationResolver } from './organizations.ts';
+import type { JobSettings } from './settings.ts';
+
+export interface PageContext {
+  db: Database;
+  tenantId: string;
+  runId: string;
+  /** accounts.system_id of this data source's links. */
+  systemId: string;
+  kind: SyncJobKind;
+  dryRun: boolean;
+  baseDn: string;
+  settings: JobSettings;
+  organizations: OrganizationResolver;
+  actor: Actor;
+}
+
+export interface PageCounts {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deactivated: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface EntryError {
+  entry: string;
+  reason: string;
+}
+
+export interface PageResult {
+  counts: PageCounts;
+  errors: EntryError[];
+}
+
+export const zeroCounts = (): PageCounts => ({
+  read: 0,
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  deactivated: 0,
+  failed: 0,
+  skipped: 0,
+});
+
+/** An entry ready to apply. */
+interface Candidate {
+  dn: string;
+  anchor: string;
+  /** The mapped document (normalised), organisation excluded. */
+  doc: ScimDoc;
+  /** Whether the mapping owns the organisation, and the one it gives (null: none). */
+  organization: { id: string | null } | undefined;
+  active: boolean;
+  hash: string;
+  username: string;
+  /** Correlation value (already a key: lower-cased userName, or externalId as is). */
+  match: string | undefined;
+}
+
+/** Top-level attributes (and extension sub-attributes) a mapping writes: the directory owns them whole. */
+export function ownedAttributes(settings: JobSettings): {
+  core: Set<string>;
+  ext: Map<string, Set<string>>;
+} {
+  const core = new Set<string>();
+  const ext = new Map<string, Set<string>>();
+  for (const rule of settings.mapping.rules) {
+    const t = rule.target;
+    if (t.organization) continue;
+    const top = t.docPath[0];
+    if (!top) continue;
+    if (t.schema === SCHEMA.user) core.add(top);
+    else {
+      const set = ext.get(t.schema) ?? new Set<string>();
+      set.add(top);
+      ext.set(t.schema, set);
+    }
+  }
+  core.add('active');
+  return { core, ext };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The current document with every owned attribute replaced by what the directory says now. */
+export function mergeDoc(
+  current: ScimDoc,
+  mapped: ScimDoc,
+  owned: ReturnType<typeof ownedAttributes>,
+): ScimDoc {
+  const out: ScimDoc = { ...current };
+  for (const k of owned.core) delete out[k];
+  for (const [urn, keys] of owned.ext) {
+    const e = out[urn];
+    if (!isObject(e)) continue;
+    const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !keys.has(k)));
+    if (Object.keys(rest).length) out[urn] = rest;
+    else delete out[urn];
+  }
+  for (const [k, v] of Object.entries(mapped)) {
+    if (k === 'schemas') continue;
+    out[k] = isObject(v) && isObject(out[k]) ? { ...(out[k] as object), ...v } : v;
+  }
+  const schemas = new Set<string>([SCHEMA.user]);
+  for (const k of Object.keys(out)) if (k.startsWith('urn:') && isObject(out[k])) schemas.add(k);
+  out.schemas = [...schemas];
+  return out;
+}
+
+function desiredActive(kind: SyncJobKind, mapped: ScimDoc): boolean {
+  if (kind === 'import_active') return true;
+  if (kind === 'import_inactive') return false;
+  return mapped.active !== false;
+}
+
+async function prepare(
+  ctx: PageContext,
+  entries: Entry[],
+  fail: (entry: string, reason: string) => void,
+): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const hasOrgRule = ctx.settings.mapping.rules.some((r) => r.target.organization);
+  for (const entry of entries) {
+    try {
+      const mapped = applyMapping(ctx.settings.mapping, entry, { baseDn: ctx.baseDn });
+      if (!mapped.ok) {
+        fail(entry.id, mapped.problems.join('; '));
+        continue;
+      }
+      const anchor = anchorOf(entry, ctx.settings.options.directory);
+      if (!anchor) {
+        fail(
+          entry.id,
+          `the entry has no ${ctx.settings.options.directory === 'activeDirectory' ? 'objectGUID' : 'entryUUID'} to anchor its link`,
+        );
+        continue;
+      }
+      if (seen.has(anchor)) continue;
+      seen.add(anchor);
+      const { doc } = normalizeResource(userKind, mapped.user, 'create');
+      const active = desiredActive(ctx.kind, doc);
+      doc.active = active;
+      let organization: Candidate['organization'];
+      if (hasOrgRule && ctx.settings.options.organizations) {
+        organization = { id: await ctx.organizations.resolve(mapped.organizationPath ?? []) };
+      }
+      const userName = String(doc.userName);
+      const match =
+        ctx.settings.correlation.attribute === 'userName'
+          ? nameKey(userName)
+          : ctx.settings.correlation.attribute === 'externalId' &&
+              typeof doc.externalId === 'string'
+            ? doc.externalId
+            : undefined;
+      out.push({
+        dn: entry.id,
+        anchor,
+        doc,
+        organization,
+        active,
+        hash: `${mapped.hash}:${active ? 1 : 0}`,
+        username: userName,
+        match,
+      });
+    } catch (e) {
+      if (e instanceof MappingError || e instanceof ScimError) {
+        fail(entry.id, e instanceof ScimError ? e.detail : e.message);
+      } else throw e;
+    }
+  }
+  return out;
+}
+
+type Linked = {
+  account_id: string;
+  external_key: string;
+  user_id: string;
+  state_hash: string | null;
+  dn: string | null;
+  active: boolean;
+};
+
+type Matched = {
+  key: string;
+  user_id: string;
+  active: boolean;
+  /** The anchor of this user's link to another entry of the same source, if any. */
+  linked_key: string | null;
+};
+
+const json = (v: unknown) => JSON.stringify(v);
+
+async function linkedAccounts(ctx: PageContext, anchors: string[]): Promise<Map<string, Linked>> {
+  const rows = await ctx.db.execute<Linked>(sql`
+    select a.id as account_id, a.external_key, a.user_id, a.state_hash, a.dn, u.active
+    from accounts a join users u on u.id = a.user_id
+    where a.tenant_id = ${ctx.tenantId} and a.system_id = ${ctx.systemId}
+      and a.external_key = any(${sql`array(select jsonb_array_elements_text(${json(anchors)}::jsonb))`})`);
+  return new Map(rows.map((r) => [r.external_key, r]));
+}
+
+async function correlate(ctx: PageContext, keys: string[]): Promise<Map<string, Matched>> {
+  if (!keys.length || ctx.settings.correlation.attribute === 'none') return new Map();
+  const column =
+    ctx.settings.correlation.attribute === 'userName' ? sql`u.user_name_key` : sql`u.external_id`;
+  const rows = await ctx.db.execute<Matched>(sql`
+    select ${column} as key, u.id as user_id, u.active,
+      (select a.external_key from accounts a where a.tenant_id = u.tenant_id and a.user_id = u.id
+         and a.system_id = ${ctx.systemId} limit 1) as linked_key
+    from users u
+    where u.tenant_id = ${ctx.tenantId}
+      and ${column} = any(${sql`array(select jsonb_array_elements_text(${json(keys)}::jsonb))`})`);
+  const out = new Map<string, Matched>();
+  for (const r of rows) if (!out.has(r.key)) out.set(r.key, r);
+  return out;
+}
+
+interface Planned {
+  c: Candidate;
+  /** Existing user (update) or undefined (create). */
+  userId?: string;
+  currentActive?: boolean;
+  /** The link exists (by anchor) or must be created. */
+  accountExists: boolean;
+}
+
+/** Applies one page; returns what it did (or, in a dry run, what it would do). */
+export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise<PageResult> {
+  const counts = zeroCounts();
+  counts.read = entries.length;
+  const errors: EntryError[] = [];
+  const fail = (entry: string, reason: string) => {
+    counts.failed++;
+    errors.push({ entry, reason });
+  };
+  const candidates = await prepare(ctx, entries, fail);
+  counts.skipped = entries.length - candidates.length - counts.failed;
+  const linked = await linkedAccounts(
+    ctx,
+    candidates.map((c) => c.anchor),
+  );
+  const unlinked = candidates.filter((c) => !linked.has(c.anchor));
+  const matches = await correlate(
+    ctx,
+    unlinked.flatMap((c) => (c.match === undefined ? [] : [c.match])),
+  );
+
+  const creates: Planned[] = [];
+  const updates: Planned[] = [];
+  const unchangedAccounts: string[] = [];
+  const claimed = new Set<string>();
+  for (const c of candidates) {
+    const link = linked.get(c.anchor);
+    if (link) {
+      if (link.state_hash === c.hash && link.dn === c.dn && link.active === c.active) {
+        counts.unchanged++;
+        unchangedAccounts.push(link.account_id);
+      } else {
+        updates.push({ c, userId: link.user_id, currentActive: link.active, accountExists: true });
+      }
+      claimed.add(link.user_id);
+      continue;
+    }
+    const m = c.match === undefined ? undefined : matches.get(c.match);
+    if (m) {
+      if (m.linked_key !== null || claimed.has(m.user_id)) {
+        fail(
+          c.dn,
+          `user "${c.username}" is already linked to another entry of this data source${m.linked_key ? ` (anchor ${m.linked_key})` : ''}; not overwritten`,
+        );
+        continue;
+      }
+      claimed.add(m.user_id);
+      updates.push({ c, userId: m.user_id, currentActive: m.active, accountExists: false });
+    } else creates.push({ c, accountExists: false });
+  }
+
+  if (ctx.dryRun) {
+    counts.created = creates.length;
+    counts.updated = updates.length;
+    counts.deactivated = updates.filter((p) => p.currentActive && !p.c.active).length;
+    return { counts, errors };
+  }
+
+  await ctx.db.transaction(async (tx) => {
+    const written = await writeUsers(tx, ctx, creates, updates, fail);
+    counts.created = written.created;
+    counts.updated = written.updated;
+    counts.deactivated = written.deactivated;
+    if (ctx.kind === 'reconcile' && unchangedAccounts.length) {
+      await tx.execute(sql`update accounts set last_seen_run = ${ctx.runId}, last_seen_at = now()
+        where id = any(${sql`array(select (jsonb_array_elements_text(${json(unchangedAccounts)}::jsonb))::uuid)`})`);
+    }
+  });
+  return { counts, errors };
+}
+
+type UserRow = {
+  id: string;
+  doc: ScimDoc;
+  organization_id: string | null;
+  active: boolean;
+};
+
+const withOrg = (p: Planned, current: string | null): string | null =>
+  p.c.organization ? p.c.organization.id : current;
+
+/** The column projection SCIM uses, from a full document plus the organisation column. */
+function rowOf(doc: ScimDoc, organizationId: string | null) {
+  const cols = columns('users', doc) as { user_name: string } & Record<string, unknown>;
+  return { ...cols, organization_id: organizationId, doc: storedDoc('users', doc) };
+}
+
+async function writeUsers(
+  tx: Tx,
+  ctx: PageContext,
+  creates: Planned[],
+  updates: Planned[],
+  fail: (entry: string, reason: string) => void,
+): Promise<{ created: number; updated: number; deactivated: number }> {
+  const owned = ownedAttributes(ctx.settings);
+  const source = ctx.systemId;
+  const audits: AuditEntry[] = [];
+  const outbox: { id: string; version: number; operation: 'create' | 'update' }[] = [];
+  const links: { userId: string; p: Planned }[] = [];
+  const toDeactivate: string[] = [];
+  const toReactivate: string[] = [];
+
+  // Creates: one INSERT; a userName taken by a user the correlation did not match fails the entry.
+  let created = 0;
+  if (creates.length) {
+    const rows = creates.map((p) => {
+      // A new user starts in its final state only when that is active; an inactive one is
+      // created active-less (no credentials or roles yet), so no cascade is needed.
+      const r = rowOf(p.c.doc, p.c.organization?.id ?? null);
+      return { ...r, entry: p.c.anchor };
+    });
+    const inserted = await tx.execute<{ id: string; entry: string; version: number }>(sql`
+      with input as (
+        select * from jsonb_to_recordset(${json(rows)}::jsonb) as x(
+          entry text, doc jsonb, user_name text, user_name_key text, external_id text,
+          active boolean, display_name text, organization_id uuid)
+      ), ins as (
+        insert into users (tenant_id, doc, user_name, user_name_key, external_id, active,
+          display_name, organization_id, source)
+        select ${ctx.tenantId}::uuid, doc, user_name, user_name_key, external_id, active, display_name,
+          organization_id, ${`ldap:${source}`} from input
+        on conflict (tenant_id, user_name_key) do nothing
+        returning id, user_name_key, version)
+      select ins.id, input.entry, ins.version from ins join input using (user_name_key)`);
+    const byAnchor = new Map(inserted.map((r) => [r.entry, r]));
+    for (const p of creates) {
+      const r = byAnchor.get(p.c.anchor);
+      if (!r) {
+        fail(p.c.dn, `userName "${p.c.username}" is already taken by another user`);
+        continue;
+      }
+      created++;
+      links.push({ userId: r.id, p });
+      outbox.push({ id: r.id, version: r.version, operation: 'create' });
+      audits.push(audit(ctx, 'syncRun.userCreate', r.id, { dn: p.c.dn }));
+    }
+  }
+
+  // Updates: lock the rows, merge, write in one UPDATE; a userName clash falls back to one by one.
+  let updated = 0;
+  if (updates.length) {
+    const ids = updates.map((p) => p.userId as string);
+    const current = await tx.execute<UserRow>(sql`
+      select id, doc, organization_id, active from users
+      where tenant_id = ${ctx.tenantId}
+        and id = any(${sql`array(select (jsonb_array_elements_text(${json(ids)}::jsonb))::uuid)`})
+      order by id for update`);
+    const byId = new Map(current.map((r) => [r.id, r]));
+    const rows: (ReturnType<typeof rowOf> & { id: string; entry: string })[] = [];
+    const planned = new Map<string, Planned>();
+    for (const p of updates) {
+      const cur = byId.get(p.userId as string);
+      if (!cur) {
+        fail(p.c.dn, 'the linked user was deleted meanwhile; the next run creates it again');
+        continue;
+      }
+      const doc = mergeDoc(cur.doc, p.c.doc, owned);
+      // Activation changes go through the cascade below, so the row keeps its state here.
+      doc.active = cur.active;
+      if (cur.active && !p.c.active) toDeactivate.push(cur.id);
+      if (!cur.active && p.c.active) toReactivate.push(cur.id);
+      rows.push({ ...rowOf(doc, withOrg(p, cur.organization_id)), id: cur.id, entry: p.c.anchor });
+      planned.set(cur.id, p);
+    }
+    const done = await updateRows(tx, ctx, rows, (row, reason) => {
+      const p = planned.get(row.id);
+      if (p) fail(p.c.dn, reason);
+      planned.delete(row.id);
+    });
+    for (const r of done) {
+      const p = planned.get(r.id);
+      if (!p) continue;
+      updated++;
+      links.push({ userId: r.id, p });
+      outbox.push({ id: r.id, version: r.version, operation: 'update' });
+      audits.push(audit(ctx, 'syncRun.userUpdate', r.id, { dn: p.c.dn }));
+    }
+  }
+
+  if (links.length) {
+    const rows = links.map(({ userId, p }) => ({
+      user_id: userId,
+      external_key: p.c.anchor,
+      dn: p.c.dn,
+      username: p.c.username,
+      state: p.c.active ? 'active' : 'disabled',
+      state_hash: p.c.hash,
+    }));
+    await tx.execute(sql`
+      insert into accounts (tenant_id, user_id, system_id, external_key, dn, username, state,
+        state_hash, last_seen_at, last_seen_run)
+      select ${ctx.tenantId}::uuid, user_id, ${ctx.systemId}, external_key, dn, username, state,
+        state_hash, now(), ${ctx.runId}::uuid
+      from jsonb_to_recordset(${json(rows)}::jsonb) as x(user_id uuid, external_key text,
+        dn text, username text, state text, state_hash text)
+      on conflict (tenant_id, system_id, external_key) do update set
+        user_id = excluded.user_id, dn = excluded.dn, username = excluded.username,
+        state = excluded.state, state_hash = excluded.state_hash,
+        last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run,
+        updated_at = now()`);
+  }
+  if (outbox.length) {
+    await tx.execute(sql`
+      insert into outbox (tenant_id, resource_type, resource_id, version, operation, detail)
+      select ${ctx.tenantId}::uuid, 'User', id, version, operation,
+        jsonb_build_object('source', ${`ldap:${source}`}::text, 'runId', ${ctx.runId}::text)
+      from jsonb_to_recordset(${json(outbox)}::jsonb) as x(id uuid, version int, operation text)`);
+  }
+  await recordAudits(tx, audits);
+
+  // State changes through the identity model, in this transaction (savepoints).
+  const reason = `directory sync run ${ctx.runId}`;
+  for (const id of toDeactivate) await deactivateUser(tx, ctx.tenantId, id, ctx.actor, { reason });
+  for (const id of toReactivate) await reactivateUser(tx, ctx.tenantId, id, ctx.actor);
+  return { created, updated, deactivated: toDeactivate.length };
+}
+
+const audit = (
+  ctx: PageContext,
+  action: string,
+  userId: string,
+  summary: Record<string, unknown>,
+): AuditEntry => ({
+  tenantId: ctx.tenantId,
+  actor: ctx.actor,
+  action,
+  targetType: 'User',
+  targetId: userId,
+  summary: { ...summary, runId: ctx.runId },
+});
+
+type UpdateRow = ReturnType<typeof rowOf> & { id: string; entry: string };
+
+/** One UPDATE for the page; on a userName clash, one savepoint per row to find the culprits. */
+async function updateRows(
+  tx: Tx,
+  ctx: PageContext,
+  rows: UpdateRow[],
+  onClash: (row: UpdateRow, reason: string) => void,
+): Promise<{ id: string; version: number }[]> {
+  if (!rows.length) return [];
+  const run = (t: Tx, batch: UpdateRow[]) =>
+    t.execute<{ id: string; version: number }>(sql`
+      update users u set doc = x.doc, user_name = x.user_name, user_name_key = x.user_name_key,
+        external_id = x.external_id, display_name = x.display_name,
+        organization_id = x.organization_id, version = u.version + 1,
+        updated_at = greatest(now(), u.updated_at + interval '1 millisecond')
+      from jsonb_to_recordset(${json(batch)}::jsonb) as x(id uuid, doc jsonb, user_name text,
+        user_name_key text, external_id text, display_name text, organization_id uuid)
+      where u.tenant_id = ${ctx.tenantId} and u.id = x.id
+      returning u.id, u.version`);
+  try {
+    return [...(await tx.transaction((t) => run(t, rows)))];
+  } catch (e) {
+    if (pgCode(e) !== '23505') throw e;
+  }
+  const out: { id: string; version: number }[] = [];
+  for (const row of rows) {
+    try {
+      out.push(...(await tx.transaction((t) => run(t, [row]))));
+    } catch (e) {
+      if (pgCode(e) !== '23505') throw e;
+      onClash(row, `userName "${String(row.user_name)}" is already taken by another user`);
+    }
+  }
+  return out;
+}
