@@ -30,6 +30,7 @@ const schema = z.object({
   IDHUB_AGENT_ADMIN_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   IDHUB_AGENT_OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   IDHUB_AGENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  IDHUB_SYNC_WORKERS: z.coerce.number().int().min(0).max(32).default(2),
   IDHUB_AGENT_MAX_RESULT_BYTES: z.coerce
     .number()
     .int()
@@ -59,6 +60,8 @@ export interface Config {
   metricsPublic: boolean;
   /** This replica's name in agent status and logs (default host:pid). */
   replicaName: string;
+  /** Directory sync runs this replica executes at once (0: it runs none). */
+  syncWorkers: number;
   /** HTTPS: PEM files. With a client CA, agents' certificates must chain to it. */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   agents: {
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operatorToken: e.IDHUB_OPERATOR_TOKEN,
     metricsPublic: e.IDHUB_METRICS_PUBLIC === 'true',
     replicaName: e.IDHUB_REPLICA_NAME ?? `${os.hostname()}:${process.pid}`,
+    syncWorkers: e.IDHUB_SYNC_WORKERS,
     tls: e.IDHUB_TLS_CERT
       ? {
           certFile: e.IDHUB_TLS_CERT,

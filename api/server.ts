@@ -8,6 +8,7 @@ import { gatewayFromConfig } from '../agent/gateway/index.ts';
 import { createDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createQueues } from '../sync/queues.ts';
+import { startSyncWorker } from '../sync/worker.ts';
 import { createApp } from './app.ts';
 import { createAuthCache } from './auth-cache.ts';
 import type { Config } from './config.ts';
@@ -39,6 +40,17 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     queues: createQueues(runtime.redisUrl, { logger }),
     gateway: gatewayFromConfig(config, db, redis, logger),
   };
+  const syncWorker =
+    config.syncWorkers > 0
+      ? startSyncWorker({
+          db,
+          redisUrl: runtime.redisUrl,
+          queues: services.queues,
+          gateway: services.gateway,
+          logger,
+          concurrency: config.syncWorkers,
+        })
+      : undefined;
   const app = createApp(services);
   const server = serve({
     fetch: app.fetch,
@@ -69,6 +81,8 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
         });
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      // Runs in progress stop taking pages; BullMQ hands an unfinished one to another replica.
+      await syncWorker?.close();
       await services.gateway.close();
       await services.queues.close();
       await services.auth.close();

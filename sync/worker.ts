@@ -49,7 +49,8 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const { db, queues, logger } = deps;
   const queue = queues.byName['directory-sync'];
   const log = logger.child({ component: 'sync-worker' });
-  const engine = { db: db.db, gateway: deps.gateway, logger: log };
+  let stopping = false;
+  const engine = { db: db.db, gateway: deps.gateway, logger: log, stopping: () => stopping };
 
   async function tick(data: ScheduledSyncData): Promise<void> {
     const [job] = await db.db
@@ -149,6 +150,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     recover,
     close() {
       closing ??= (async () => {
+        stopping = true;
         clearInterval(timer);
         await boot;
         await worker.close();

@@ -45,6 +45,8 @@ export interface EngineDeps {
   db: Database;
   gateway: AgentGateway;
   logger: Logger;
+  /** True once this replica shuts down: a run stops at its next page and is retried elsewhere. */
+  stopping?: () => boolean;
 }
 
 /** The actor every write of a run is audited as. */
@@ -54,6 +56,13 @@ export const syncActor = (runId: string): Actor => ({ type: 'system', id: `sync-
 export class RunFailure extends Error {}
 
 class Cancelled extends Error {}
+
+/** The replica is shutting down: the run stays `running` and its BullMQ job is retried. */
+export class Interrupted extends Error {
+  constructor() {
+    super('the hub replica shut down during the run; it restarts on another worker');
+  }
+}
 
 type RunRow = SyncRunRecord;
 
@@ -250,6 +259,7 @@ export async function executeRun(deps: EngineDeps, runId: string): Promise<void>
     }
     await scan(deps, run, log);
   } catch (e) {
+    if (e instanceof Interrupted) throw e;
     if (e instanceof Cancelled) {
       await finish(db, run.id, { status: 'cancelled', error: 'cancelled on request' });
       log.info('sync run cancelled');
@@ -336,6 +346,10 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     if (await progress(db, run, counts, errors, settings.options.maxErrors)) {
       await reading.return(undefined);
       throw new Cancelled();
+    }
+    if (deps.stopping?.()) {
+      await reading.return(undefined);
+      throw new Interrupted();
     }
   }
 

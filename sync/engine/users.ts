@@ -307,6 +307,15 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
     counts.created = creates.length;
     counts.updated = updates.length;
     counts.deactivated = updates.filter((p) => p.currentActive && !p.c.active).length;
+    // Seeing an entry is an observation, not a change: a dry reconcile needs it to tell which
+    // linked entries are gone.
+    if (ctx.kind === 'reconcile') {
+      const seen = candidates.flatMap((c) => {
+        const link = linked.get(c.anchor);
+        return link ? [link.account_id] : [];
+      });
+      await markSeen(ctx.db, ctx.runId, seen);
+    }
     return { counts, errors };
   }
 
@@ -315,12 +324,16 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
     counts.created = written.created;
     counts.updated = written.updated;
     counts.deactivated = written.deactivated;
-    if (ctx.kind === 'reconcile' && unchangedAccounts.length) {
-      await tx.execute(sql`update accounts set last_seen_run = ${ctx.runId}, last_seen_at = now()
-        where id = any(${sql`array(select (jsonb_array_elements_text(${json(unchangedAccounts)}::jsonb))::uuid)`})`);
-    }
+    if (ctx.kind === 'reconcile') await markSeen(tx, ctx.runId, unchangedAccounts);
   });
   return { counts, errors };
+}
+
+/** Records that a run saw these linked accounts (reconcile tells the missing ones by it). */
+async function markSeen(db: Database | Tx, runId: string, accountIds: string[]): Promise<void> {
+  if (!accountIds.length) return;
+  await db.execute(sql`update accounts set last_seen_run = ${runId}, last_seen_at = now()
+    where id = any(${sql`array(select (jsonb_array_elements_text(${json(accountIds)}::jsonb))::uuid)`})`);
 }
 
 type UserRow = {
