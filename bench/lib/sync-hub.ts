@@ -10,6 +10,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createDb, type Db } from '../../db/client.ts';
 import { createQueues, type QueueRegistry } from '../../sync/queues.ts';
+import { startSyncWorker } from '../../sync/worker.ts';
 import {
   type HubOptions,
   type ProcMemory,
@@ -45,21 +46,6 @@ function resetPeakRss(): boolean {
     return false;
   }
 }
-
-/** The contract of sync/worker.ts (see startSyncWorker there). */
-type StartSyncWorker = (deps: {
-  db: Db;
-  redisUrl: string;
-  queues: QueueRegistry;
-  gateway: NonNullable<Awaited<ReturnType<typeof startHubInProcess>>['services']>['gateway'];
-  logger: Logger;
-  concurrency?: number;
-}) => { close(): Promise<void> };
-
-// TODO(bench:sync): a static import once sync/worker.ts has landed.
-const WORKER_MODULE = '../../sync/worker.ts';
-const loadWorker = async () =>
-  ((await import(WORKER_MODULE)) as { startSyncWorker: StartSyncWorker }).startSyncWorker;
 
 /** Room for the worker's concurrent page writes and the bench's own queries. */
 const POOL = 10;
@@ -105,7 +91,6 @@ export async function startSyncHub(
   const services = hub.services;
   if (!services) throw new Error('the in-process hub does not expose its services');
   const logger: Logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
-  const startSyncWorker = await loadWorker();
   const worker = startSyncWorker({
     db: services.db,
     redisUrl: bench.redisUrl,
