@@ -64,6 +64,10 @@ export const groups = pgTable(
   (t) => [
     uniqueIndex('groups_tenant_display_name_key').on(t.tenantId, t.displayNameKey),
     index('groups_tenant_external_id_idx').on(t.tenantId, t.externalId),
+    /** A directory group's link: its anchor (entryUUID / objectGUID), once per data source. */
+    uniqueIndex('groups_tenant_source_external_key')
+      .on(t.tenantId, t.source, t.externalId)
+      .where(sql`${t.externalId} is not null and ${t.source} like 'ldap:%'`),
     index('groups_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
     index('groups_tenant_updated_idx').on(t.tenantId, t.updatedAt),
   ],

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "groups_tenant_source_external_key" ON "groups" USING btree ("tenant_id","source","external_id") WHERE "groups"."external_id" is not null and "groups"."source" like 'ldap:%';
