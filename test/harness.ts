@@ -32,7 +32,13 @@ export interface ScimResponse {
  * An in-process hub on the run's private services. Each test makes its own tenants, so
  * files run in parallel without seeing each other's data.
  */
-export function createHarness(overrides: Partial<Config> = {}) {
+export function createHarness(
+  overrides: Partial<Config> = {},
+  opts: {
+    /** A private BullMQ key prefix: for a file that runs a worker, so it takes no other file's jobs. */
+    queuePrefix?: string;
+  } = {},
+) {
   const config: Config = {
     ...loadConfig({ LOG_LEVEL: 'silent' }),
     publicUrl: 'http://hub.test',
@@ -49,7 +55,10 @@ export function createHarness(overrides: Partial<Config> = {}) {
     recordTokenUse: () => {},
     auth: lazyAuthCache(db, logger),
     operator: operatorAuth(OPERATOR_TOKEN),
-    queues: createQueues(inject('redisUrl'), { logger }),
+    queues: createQueues(inject('redisUrl'), {
+      logger,
+      ...(opts.queuePrefix ? { prefix: opts.queuePrefix } : {}),
+    }),
     gateway: gatewayFromConfig(config, db, redis, logger),
   };
   const app = createApp(services);

@@ -57,7 +57,7 @@ describe('GraphQL sync jobs', () => {
       timezone: 'europe/berlin',
       baseDn: 'ou=people,dc=corp',
       filter: '(objectClass=inetOrgPerson)',
-      mapping: { userName: 'uid' },
+      mapping: { rules: [{ target: 'userName', source: 'uid' }] },
     });
     expect(job).toMatchObject({
       __typename: 'SyncJob',
@@ -67,7 +67,7 @@ describe('GraphQL sync jobs', () => {
       timezone: 'Europe/Berlin',
       enabled: true,
       scope: 'SUB',
-      mapping: { userName: 'uid' },
+      mapping: { rules: [{ target: 'userName', source: 'uid' }] },
       dataSource: { name: 'corp' },
     });
     // 02:00 in Berlin is 00:00 or 01:00 UTC.
@@ -145,6 +145,20 @@ describe('GraphQL sync jobs', () => {
       [{ name: '' }, 'InvalidInputError', /^name must be/],
       [{ dataSource: scim.id }, 'InvalidInputError', /LDAP data source, not scim/],
       [{ dataSource: theirs.id }, 'NotFoundError', /not found/],
+      [
+        {
+          mapping: {
+            rules: [
+              { target: 'userName', source: 'uid' },
+              { target: 'nickname2', source: 'cn' },
+            ],
+          },
+        },
+        'InvalidInputError',
+        /mapping\.rules\.1\.target: unknown SCIM attribute "nickname2"/,
+      ],
+      [{ options: { pageSize: 0 } }, 'InvalidInputError', /options\.pageSize/],
+      [{ correlation: { attribute: 'mail' } }, 'InvalidInputError', /correlation\.attribute/],
     ];
     for (const [input, type, message] of bad) {
       const r = await create({ name: 'job', ...input });

@@ -16,6 +16,7 @@ import './data-source.ts';
 import './data-source-commands.ts';
 import './sync-job.ts';
 import './sync-run.ts';
+import './sync-run-plan.ts';
 import './viewer.ts';
 
 /** The admin API schema: every type registered by the files imported above. */

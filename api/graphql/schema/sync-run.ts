@@ -22,7 +22,13 @@ const SyncRunStatus = builder.enumType('SyncRunStatus', {
 const SyncTrigger = builder.enumType('SyncTrigger', {
   values: { SCHEDULE: { value: 'schedule' }, MANUAL: { value: 'manual' } } as const,
 });
-
+const SyncRunMode = builder.enumType('SyncRunMode', {
+  description: 'FULL reads every selected entry; DELTA only those changed since the watermark.',
+  values: { FULL: { value: 'full' }, DELTA: { value: 'delta' } } as const,
+});
+const PlanDecision = builder.enumType('PlanDecision', {
+  values: { APPROVED: { value: 'approved' }, REJECTED: { value: 'rejected' } } as const,
+});
 /** Milliseconds from start to finish (to now while running); null before it starts. */
 const durationMs = (r: SyncRunRow) =>
   r.startedAt ? (r.finishedAt ?? new Date()).getTime() - r.startedAt.getTime() : null;
@@ -57,11 +63,33 @@ builder.node(SyncRunRef, {
     created: t.exposeInt('created'),
     updated: t.exposeInt('updated'),
     unchanged: t.exposeInt('unchanged'),
-    deactivated: t.exposeInt('deactivated'),
-    failed: t.exposeInt('failed'),
-    skipped: t.exposeInt('skipped'),
+    deactivated: t.exposeInt('deactivated', {
+      description: 'Users deactivated (with the cascade).',
+    }),
+    deleted: t.exposeInt('deleted', {
+      description: 'Users deleted (reconcile with the delete policy).',
+    }),
+    failed: t.exposeInt('failed', {
+      description: 'Entries that could not be applied (see errors).',
+    }),
+    skipped: t.exposeInt('skipped', {
+      description: 'Entries read twice in one run (counted once).',
+    }),
+    mode: t.field({ type: SyncRunMode, nullable: true, resolve: (r) => r.mode }),
+    attempts: t.exposeInt('attempts', {
+      description:
+        'Times a worker started it: above 1 after an interruption (it restarted safely).',
+    }),
+    progressAt: t.expose('progressAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Last time its counters moved: poll this run for live progress.',
+    }),
+    decision: t.field({ type: PlanDecision, nullable: true, resolve: (r) => r.decision }),
+    decidedBy: t.exposeString('decidedBy', { nullable: true }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     stagedChangeCount: t.int({
-      description: 'Changes held back for approval by the mass-change guard.',
+      description: 'Deactivations/deletions it planned (held for approval, or shown by a dry run).',
       resolve: (r, _, ctx) => ctx.loaders.stagedChangeCount.load(r.id),
     }),
     error: t.exposeString('error', { nullable: true }),
