@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataOf, gqlClient } from '../api/graphql/test-client.ts';
-import { createHarness, type TestTenant } from '../test/harness.ts';
+import { createHarness, OPERATOR_TOKEN, type TestTenant } from '../test/harness.ts';
 import { startSlapd, type TestSlapd } from '../test/slapd.ts';
 import { until } from '../test/until.ts';
 import { SYNC_JOB_NAME } from './jobs/schedules.ts';
@@ -180,6 +180,30 @@ describe('directory sync, administered in GraphQL', () => {
       50,
     );
     expect(ticked).toMatchObject({ status: 'succeeded', trigger: 'schedule' });
+
+    // Operators see runs, their counters and durations in /metrics (all tenants, no labels of theirs).
+    const metrics = await h.request('GET', '/metrics', {
+      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
+    const value = (line: string) => {
+      const m = metrics.text.match(
+        new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm'),
+      );
+      return m ? Number(m[1]) : Number.NaN;
+    };
+    expect(
+      value('idhub_sync_runs{kind="import_active",status="succeeded"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value('idhub_sync_entries{kind="import_active",outcome="created"}'),
+    ).toBeGreaterThanOrEqual(35);
+    expect(
+      value('idhub_sync_run_duration_seconds_count{kind="import_inactive",status="succeeded"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(metrics.text).toMatch(/^idhub_sync_oldest_running_seconds \S+$/m);
+    expect(metrics.text).toMatch(
+      /^idhub_queue_jobs\{queue="directory-sync",state="waiting"\} \d+$/m,
+    );
   });
 
   it('holds a reconcile above the guard; the admin reads the plan and approves it', async () => {

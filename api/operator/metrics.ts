@@ -75,6 +75,7 @@ export function createMetrics(services: Services) {
   });
   queueGauge(registry, services);
   dbGauges(registry, services);
+  syncGauges(registry, services);
 
   const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = performance.now();
@@ -166,6 +167,128 @@ function dbGauges(registry: Registry, services: Services): void {
       } catch (err) {
         services.logger.warn({ err }, 'metrics: database connections unavailable');
       }
+    },
+  });
+}
+
+const SYNC_COUNTERS = [
+  'read',
+  'created',
+  'updated',
+  'unchanged',
+  'deactivated',
+  'deleted',
+  'failed',
+  'skipped',
+] as const;
+
+/**
+ * Directory sync runs, read from PostgreSQL at scrape time: whichever replica's worker ran a
+ * run, every replica reports the same figures (no tenant label).
+ */
+function syncGauges(registry: Registry, services: Services): void {
+  type Row = {
+    kind: string;
+    status: string;
+    runs: number;
+    seconds: number;
+    finished: number;
+  } & Record<(typeof SYNC_COUNTERS)[number], number>;
+  let pending: Promise<{ rows: Row[]; oldest: number }> | undefined;
+  /** One query per scrape, shared by the gauges below. */
+  const read = () => {
+    pending ??= (async () => {
+      try {
+        const rows = await withTimeout(
+          services.db.sql<Row[]>`
+            select j.kind, r.status, count(*)::int as runs,
+              ${services.db.sql.unsafe(SYNC_COUNTERS.map((c) => `coalesce(sum(r.${c}), 0)::float8 as ${c}`).join(', '))},
+              coalesce(sum(extract(epoch from r.finished_at - r.started_at)), 0)::float8 as seconds,
+              count(r.finished_at) filter (where r.started_at is not null)::int as finished
+            from sync_runs r join sync_jobs j on j.id = r.job_id
+            group by j.kind, r.status`,
+          SCRAPE_TIMEOUT_MS,
+        );
+        const [o] = await withTimeout(
+          services.db.sql<
+            { s: number | null }[]
+          >`select extract(epoch from now() - min(started_at))::float8 as s
+            from sync_runs where status = 'running'`,
+          SCRAPE_TIMEOUT_MS,
+        );
+        return { rows: [...rows], oldest: o?.s ?? 0 };
+      } finally {
+        setImmediate(() => {
+          pending = undefined;
+        });
+      }
+    })();
+    return pending;
+  };
+  const failed = (err: unknown) => services.logger.warn({ err }, 'metrics: sync runs unavailable');
+  new Gauge({
+    name: 'idhub_sync_runs',
+    help: 'Directory sync runs by job kind and status (all tenants)',
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const data = await read().catch(failed);
+      for (const r of data?.rows ?? []) this.set({ kind: r.kind, status: r.status }, r.runs);
+    },
+  });
+  new Gauge({
+    name: 'idhub_sync_entries',
+    help: 'Directory entries handled by sync runs, by job kind and outcome (sums of the run counters)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const data = await read().catch(failed);
+      const sums = new Map<string, number>();
+      for (const r of data?.rows ?? []) {
+        for (const c of SYNC_COUNTERS) {
+          const key = `${r.kind}\u0000${c}`;
+          sums.set(key, (sums.get(key) ?? 0) + Number(r[c]));
+        }
+      }
+      for (const [key, v] of sums) {
+        const [kind, outcome] = key.split('\u0000') as [string, string];
+        this.set({ kind, outcome }, v);
+      }
+    },
+  });
+  new Gauge({
+    name: 'idhub_sync_run_duration_seconds_sum',
+    help: 'Total duration of finished sync runs, by job kind and status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const data = await read().catch(failed);
+      for (const r of data?.rows ?? [])
+        if (r.finished) this.set({ kind: r.kind, status: r.status }, r.seconds);
+    },
+  });
+  new Gauge({
+    name: 'idhub_sync_run_duration_seconds_count',
+    help: 'Finished sync runs counted in idhub_sync_run_duration_seconds_sum',
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const data = await read().catch(failed);
+      for (const r of data?.rows ?? [])
+        if (r.finished) this.set({ kind: r.kind, status: r.status }, r.finished);
+    },
+  });
+  new Gauge({
+    name: 'idhub_sync_oldest_running_seconds',
+    help: 'Age of the oldest running sync run (0 when none runs): alert when a run is stuck',
+    registers: [registry],
+    async collect() {
+      const data = await read().catch(failed);
+      this.set(data?.oldest ?? 0);
     },
   });
 }
