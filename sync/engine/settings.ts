@@ -110,16 +110,20 @@ export function searchAttributes(settings: JobSettings): string[] {
   return [...seen.values()];
 }
 
-/** The filter a kind selects by default when the job has none. */
+/**
+ * The filter a kind selects by default when the job has none: active users (not disabled in
+ * AD, not locked by ppolicy in OpenLDAP) for import_active, the disabled/locked ones for
+ * import_inactive, every user for reconcile (whose mapping then says which are active).
+ */
 export function defaultFilter(kind: SyncJobKind, d: DirectoryKind): string {
   const users =
     d === 'activeDirectory'
       ? '(&(objectCategory=person)(objectClass=user))'
       : '(objectClass=inetOrgPerson)';
-  if (kind !== 'import_inactive') return users;
+  if (kind === 'reconcile') return users;
   const disabled =
     d === 'activeDirectory'
       ? '(userAccountControl:1.2.840.113556.1.4.803:=2)'
       : '(pwdAccountLockedTime=*)';
-  return `(&${users}${disabled})`;
+  return kind === 'import_inactive' ? `(&${users}${disabled})` : `(&${users}(!${disabled}))`;
 }
