@@ -31,6 +31,11 @@ const schema = z.object({
   IDHUB_AGENT_OPERATION_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
   IDHUB_AGENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   IDHUB_SYNC_WORKERS: z.coerce.number().int().min(0).max(32).default(2),
+  IDHUB_SYNC_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  IDHUB_QUEUE_PREFIX: z
+    .string()
+    .regex(/^\{[A-Za-z0-9_.-]{1,64}\}$/, 'must be a Redis hash tag such as {idhub}')
+    .default('{idhub}'),
   IDHUB_AGENT_MAX_RESULT_BYTES: z.coerce
     .number()
     .int()
@@ -62,6 +67,10 @@ export interface Config {
   replicaName: string;
   /** Directory sync runs this replica executes at once (0: it runs none). */
   syncWorkers: number;
+  /** A run's BullMQ lock: a replica that dies holding a run loses it after this long. */
+  syncLockMs: number;
+  /** BullMQ key prefix (a Redis Cluster hash tag): several deployments can share one Redis. */
+  queuePrefix: string;
   /** HTTPS: PEM files. With a client CA, agents' certificates must chain to it. */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   agents: {
@@ -118,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPublic: e.IDHUB_METRICS_PUBLIC === 'true',
     replicaName: e.IDHUB_REPLICA_NAME ?? `${os.hostname()}:${process.pid}`,
     syncWorkers: e.IDHUB_SYNC_WORKERS,
+    syncLockMs: e.IDHUB_SYNC_LOCK_MS,
+    queuePrefix: e.IDHUB_QUEUE_PREFIX,
     tls: e.IDHUB_TLS_CERT
       ? {
           certFile: e.IDHUB_TLS_CERT,

@@ -37,7 +37,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
     auth: await createAuthCache(db, logger),
     operator: await resolveOperatorToken(config.operatorToken, config.dataDir, logger),
     recordTokenUse: createUsageRecorder(db.db, (err) => logger.warn({ err }, 'token usage')),
-    queues: createQueues(runtime.redisUrl, { logger }),
+    queues: createQueues(runtime.redisUrl, { logger, prefix: config.queuePrefix }),
     gateway: gatewayFromConfig(config, db, redis, logger),
   };
   const syncWorker =
@@ -49,6 +49,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
           gateway: services.gateway,
           logger,
           concurrency: config.syncWorkers,
+          lockMs: config.syncLockMs,
         })
       : undefined;
   const app = createApp(services);

@@ -32,6 +32,8 @@ export interface SyncWorkerDeps {
   logger: Logger;
   /** Runs at once per replica (default 2). */
   concurrency?: number;
+  /** BullMQ lock of a run in progress; a dead worker's run moves on after it (default 30 s). */
+  lockMs?: number;
   /** How often queued/running runs are checked against the queue (default 60 s). */
   recoverEveryMs?: number;
 }
@@ -93,6 +95,8 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     connection,
     prefix: queue.opts.prefix,
     concurrency: deps.concurrency ?? 2,
+    lockDuration: deps.lockMs ?? 30_000,
+    stalledInterval: deps.lockMs ?? 30_000,
   });
   worker.on('error', (err) => log.warn({ err }, 'sync worker'));
   worker.on('failed', (job, err) =>

@@ -13,7 +13,13 @@ describe('graceful shutdown with the operator surfaces in use', () => {
   it('closes the queues and every other connection it opened', async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'idhub-shutdown-'));
     const config = {
-      ...loadConfig({ LOG_LEVEL: 'silent', PORT: '0', IDHUB_SHUTDOWN_TIMEOUT_MS: '2000' }),
+      ...loadConfig({
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        IDHUB_SHUTDOWN_TIMEOUT_MS: '2000',
+        // Its own queues: its sync worker must not take another test file's runs.
+        IDHUB_QUEUE_PREFIX: `{idhub-shutdown-${process.pid}}`,
+      }),
       databaseUrl: inject('databaseUrl'),
       redisUrl: inject('redisUrl'),
       dataDir,

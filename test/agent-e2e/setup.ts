@@ -1,5 +1,5 @@
 /** Shared pieces of the agent end-to-end tests: application.yaml files and a SQL table. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,11 @@ import type { TestSlapd } from '../slapd.ts';
 /** Hub heartbeat in these tests: leases last 3×, dead streams are seen after 2–3×. */
 export const HEARTBEAT_MS = 1000;
 
-/** Env for hub processes on the run's private PostgreSQL and Redis. */
+/**
+ * Env for hub processes on the run's private PostgreSQL and Redis. Each data dir gets its own
+ * queue prefix, so a hub's sync worker never takes another test file's runs (hubs of one file
+ * share it).
+ */
 export function hubEnv(
   dataDir: string,
   extra: Record<string, string> = {},
@@ -19,12 +23,17 @@ export function hubEnv(
   return {
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: inject('redisUrl'),
+    IDHUB_QUEUE_PREFIX: queuePrefixOf(dataDir),
     IDHUB_DATA_DIR: dataDir,
     IDHUB_OPERATOR_TOKEN: 'idh_op_e2e-operator-token-0123456789',
     IDHUB_AGENT_HEARTBEAT_MS: String(HEARTBEAT_MS),
     ...extra,
   };
 }
+
+/** The queue prefix of the hubs started with this data dir. */
+export const queuePrefixOf = (dataDir: string) =>
+  `{idhub-e2e-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}}`;
 
 export async function tempDir(prefix: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
