@@ -7,8 +7,9 @@
  * a missed budget is printed as FAIL and exits 0.
  *
  * Env: BENCH_SYNC_USERS (100000; inactive = min(10000, users/10), delta = min(1000, users/100)),
- * BENCH_SYNC_BASELINE_RUNS (3, median), BENCH_SYNC_HUB (in-process | child),
- * BENCH_SYNC_LOG (keep the in-process worker's info log at this path).
+ * BENCH_SYNC_BASELINE_RUNS (3, median), BENCH_SYNC_HUB (child: `idhub serve`, its RSS its own —
+ * the default; in-process: the hub and its worker in this process, for profiling and the worker's
+ * log), BENCH_SYNC_LOG (keep the in-process worker's info log at this path).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +54,7 @@ if (!Number.isInteger(USERS) || USERS < 100) {
 const INACTIVE = Math.min(10_000, Math.floor(USERS / 10));
 const DELTA = Math.min(1_000, Math.floor(USERS / 100));
 const BASELINE_RUNS = Number(process.env.BENCH_SYNC_BASELINE_RUNS ?? 3);
-const HUB_MODE: HubMode = process.env.BENCH_SYNC_HUB === 'child' ? 'child' : 'in-process';
+const HUB_MODE: HubMode = process.env.BENCH_SYNC_HUB === 'in-process' ? 'in-process' : 'child';
 const LOCK_FILTER = '(pwdAccountLockedTime=*)';
 const WATCHDOG_MS = 40 * 60_000;
 const RUN_TIMEOUT_MS = 15 * 60_000;
@@ -207,14 +208,16 @@ async function main(): Promise<void> {
     memoryRow(
       hub.memoryLabel,
       hub.memory(),
-      `when the hub started: RSS ${fmt.mb(hub.idleRssMb)}`,
-      hub.idleRssMb,
+      { cell: `when the hub started: RSS ${fmt.mb(hub.idleRssMb)}`, rssMb: hub.idleRssMb },
+      hub.mode === 'child' ? 'own' : 'upper-bound',
     ),
     memoryRow(
       'Agent peak RSS (`idhub agent` process VmHWM, over all runs)',
       procMemory(agent.pid),
-      `connected, idle: RSS ${fmt.mb(agentIdle.rssMb)}`,
-      agentIdle.rssMb,
+      {
+        cell: `connected, idle: RSS ${fmt.mb(agentIdle.rssMb)}`,
+        rssMb: agentIdle.rssMb,
+      },
     ),
   ];
   report(rows, runs, slapd, process.env.BENCH_SYNC_LOG && hub.logFile);

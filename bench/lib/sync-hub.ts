@@ -1,9 +1,9 @@
 /**
- * The hub of `npm run bench:sync` with its sync worker. `in-process` (default): the hub of
- * bench/lib/hub.ts in this process, its worker started here on the hub's own services, logging
- * at info level to a file (where a run's time goes); its peak RSS is this process's, reset when
- * the hub starts. `child` (BENCH_SYNC_HUB=child): `idhub serve`, which runs the worker itself;
- * its RSS is its own, and this process drives it through the same PostgreSQL and Redis.
+ * The hub of `npm run bench:sync` with its sync worker. `child` (default): `idhub serve`, which
+ * runs the worker itself; its RSS is its own, and this process drives it through the same
+ * PostgreSQL and Redis. `in-process` (BENCH_SYNC_HUB=in-process): the hub of bench/lib/hub.ts in
+ * this process, its worker started here on the hub's own services, logging at info level to a
+ * file; its peak RSS is this process's (an upper bound), reset when the hub starts.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
