@@ -56,7 +56,8 @@ async function audit(
   });
 }
 
-const memberCounts = (d: MemberDelta | undefined) =>
+/** Member change counts for an audit summary (also used by the directory sync). */
+export const memberCounts = (d: MemberDelta | undefined) =>
   d && (d.added.length || d.removed.length || d.cleared)
     ? { members: { added: d.added.length, removed: d.removed.length, cleared: d.cleared } }
     : {};
@@ -75,7 +76,7 @@ const isOrganization = (kind: ResourceKind) => kind.core.id === SCHEMA.organizat
 const missing = (kind: ResourceKind, id: string) => notFound(`${kind.type.name} ${id} not found`);
 
 /** Caps the ids an outbox event carries; consumers re-read state when `complete` is false. */
-function memberDetail(d: MemberDelta): Record<string, unknown> | undefined {
+export function memberDetail(d: MemberDelta): Record<string, unknown> | undefined {
   if (!d.added.length && !d.removed.length && !d.cleared) return undefined;
   const cap = 1000;
   return {

@@ -30,6 +30,7 @@ import {
   sameSource,
   type Watermark,
 } from './directory.ts';
+import { syncGroups } from './groups.ts';
 import { applyStaged, type MissingPlan, markMissing, stageMissing } from './missing.ts';
 import { organizationResolver } from './organizations.ts';
 import {
@@ -350,6 +351,19 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     if (deps.stopping?.()) {
       await reading.return(undefined);
       throw new Interrupted();
+    }
+  }
+
+  if (settings.options.groups) {
+    // Groups after users (members resolve through their account links), before reconcile.
+    const { errors, counts } = await syncGroups(ctx, search, settings.options.groups).catch(
+      (e: unknown) => {
+        throw isInfrastructure(e) ? e : new RunFailure(`syncing the groups failed: ${describe(e)}`);
+      },
+    );
+    log.info(counts, 'groups synced');
+    if (await progress(db, run, { failed: counts.failed }, errors, settings.options.maxErrors)) {
+      throw new Cancelled();
     }
   }
 
