@@ -174,6 +174,19 @@ describe('reconcile', () => {
     expect(acct?.state).toBe('missing');
   });
 
+  it('an entry deleted from the directory between runs is deactivated', async () => {
+    const { t, job } = await reconciled();
+    await ldapModify(
+      ldap,
+      `dn: uid=leaver,${generated()}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: leaver\ncn: Leaver\nsn: Leaver\n\n`,
+    );
+    expect(await f.runNow(t.tenantId, job.id)).toMatchObject({ created: 1, unchanged: 60 });
+    await ldapModify(ldap, `dn: uid=leaver,${generated()}\nchangetype: delete\n\n`);
+    const r = await f.runNow(t.tenantId, job.id);
+    expect(r).toMatchObject({ status: 'succeeded', read: 60, deactivated: 1, created: 0 });
+    expect(await userByName(t.tenantId, 'leaver')).toMatchObject({ active: false });
+  });
+
   it('holds a plan above the guard for approval; approving applies exactly the plan', async () => {
     const { t, job } = await reconciled({ guard: { maxChanges: 500, maxPercent: 5 } });
     await narrow(job.id, 4); // 4 of 60 = 6.7% > 5%

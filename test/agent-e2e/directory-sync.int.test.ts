@@ -229,6 +229,23 @@ describe('directory sync through the agent and directly', () => {
       and user_name = ${seededUser(7).sAMAccountName}`;
     expect(u7?.doc.title).toBe('Night Shift');
 
+    // An account disabled in AD: the inactive job's delta deactivates the user (cascade).
+    await dc.modify(
+      `dn: ${seededUser(3).dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n`,
+    );
+    const i2 = await inactive.run();
+    expect(counters(i2.agent)).toMatchObject({
+      status: 'succeeded',
+      mode: 'delta',
+      updated: 1,
+      deactivated: 1,
+      created: 0,
+    });
+    expect(counters(i2.direct)).toEqual(counters(i2.agent));
+    const [u3] = await h.db.sql`select active from users where tenant_id = ${viaAgent.tenantId}
+      and user_name = ${seededUser(3).sAMAccountName}`;
+    expect(u3?.active).toBe(false);
+
     // Another DC, or this one restored (a new invocationId): the watermark is not trusted.
     await h.db
       .sql`update sync_runs set watermark = jsonb_set(watermark, '{invocationId}', '"restored"')
@@ -237,7 +254,7 @@ describe('directory sync through the agent and directly', () => {
     expect(a3.agent).toMatchObject({
       status: 'succeeded',
       mode: 'full',
-      read: USERS - disabled,
+      read: USERS - disabled - 1,
       updated: 0,
     });
     expect(a3.direct).toMatchObject({ status: 'succeeded', mode: 'delta' });
