@@ -46,11 +46,14 @@ function preparing(client: postgres.Sql): postgres.Sql {
  * Opens a pooled connection to PostgreSQL. `prepare: false` is for poolers in transaction
  * mode (PgBouncer), which cannot keep prepared statements.
  */
-export function createDb(url: string, opts: { max?: number; prepare?: boolean } = {}): Db {
+export function createDb(
+  url: string,
+  opts: { max?: number; prepare?: boolean; applicationName?: string } = {},
+): Db {
   const client = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: 'idhub' },
+    connection: { application_name: opts.applicationName ?? 'idhub' },
   });
   const db = drizzle(opts.prepare === false ? client : preparing(client), { schema });
   return { db, sql: client, close: () => client.end({ timeout: 5 }) };
