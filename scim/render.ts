@@ -31,7 +31,7 @@ export function renderScimError(err: unknown, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId');
   let scimErr: ScimError;
   if (err instanceof ScimError) scimErr = err;
-  else if (pgCode(err)?.startsWith('08') || pgCode(err) === '57P01' || isConnectionError(err)) {
+  else if (isStorageOutage(err)) {
     c.get('log').error({ err }, 'storage unavailable');
     scimErr = new ScimError(503, undefined, `storage unavailable (request ${requestId})`, {
       'Retry-After': '5',
@@ -45,6 +45,12 @@ export function renderScimError(err: unknown, c: Context<AppEnv>): Response {
   body.detail = scimErr.detail;
   return scimJson(c, body, scimErr.status as ContentfulStatusCode, scimErr.headers);
 }
+
+/** PostgreSQL unreachable, restarting or shutting down (not a defect of the request). */
+export const isStorageOutage = (err: unknown): boolean =>
+  pgCode(err)?.startsWith('08') === true ||
+  pgCode(err)?.startsWith('57P') === true ||
+  isConnectionError(err);
 
 function isConnectionError(err: unknown): boolean {
   for (let e: unknown = err, i = 0; e && i < 4; i++) {

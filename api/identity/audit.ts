@@ -43,9 +43,14 @@ export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values(row(entry));
 }
 
-/** Records several audit rows in one statement (cascades touch many targets). */
+/** Rows per INSERT: 8 parameters each, well under PostgreSQL's 65,535 per statement. */
+const AUDIT_CHUNK = 1000;
+
+/** Records several audit rows, a statement per thousand (cascades and syncs touch many targets). */
 export async function recordAudits(tx: Tx, entries: AuditEntry[]): Promise<void> {
-  if (entries.length) await tx.insert(auditLog).values(entries.map(row));
+  for (let i = 0; i < entries.length; i += AUDIT_CHUNK) {
+    await tx.insert(auditLog).values(entries.slice(i, i + AUDIT_CHUNK).map(row));
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -34,41 +34,54 @@ export interface ReactivationResult {
 /** The reason revoked temporary-card certificates carry (RFC 5280 CRLReason). */
 export const CASCADE_REVOCATION_REASON = 'cessationOfOperation';
 
-type Changed = { id: string; from: string; to: string };
+type Changed = { id: string; user_id: string; from: string; to: string };
+
+/** `= any(ids)` for a uuid column, the ids passed as one JSON parameter. */
+const anyId = (ids: readonly string[]) =>
+  sql`any(array(select (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::uuid))`;
 
 /** Credentials: inactive, temporary cards locked. Only rows not already there change. */
-async function cascadeCredentials(tx: Tx, tenantId: string, userId: string) {
+async function cascadeCredentials(tx: Tx, tenantId: string, userIds: readonly string[]) {
   return tx.execute<Changed>(sql`with target as (
-      select id, state as "from",
+      select id, user_id, state as "from",
         case when type = 'temporary_card' then 'locked' else 'inactive' end as "to"
-      from credentials where tenant_id = ${tenantId} and user_id = ${userId} for update)
+      from credentials where tenant_id = ${tenantId} and user_id = ${anyId(userIds)}
+      order by id for update)
     update credentials c set state = t."to", version = c.version + 1, updated_at = now()
     from target t where c.id = t.id and t."from" <> t."to"
-    returning c.id, t."from", t."to"`);
+    returning c.id, t.user_id, t."from", t."to"`);
 }
 
 /** Certificates: on hold, temporary cards' revoked. Revoked ones never change again. */
-async function cascadeCertificates(tx: Tx, tenantId: string, userId: string) {
+async function cascadeCertificates(tx: Tx, tenantId: string, userIds: readonly string[]) {
   return tx.execute<Changed>(sql`with target as (
-      select c.id, c.state as "from",
+      select c.id, cr.user_id, c.state as "from",
         case when cr.type = 'temporary_card' then 'revoked' else 'on_hold' end as "to"
       from certificates c join credentials cr on cr.id = c.credential_id
-      where cr.tenant_id = ${tenantId} and cr.user_id = ${userId} and c.tenant_id = ${tenantId}
+      where cr.tenant_id = ${tenantId} and cr.user_id = ${anyId(userIds)} and c.tenant_id = ${tenantId}
         and c.state <> 'revoked'
-      for update of c)
+      order by c.id for update of c)
     update certificates c set state = t."to", version = c.version + 1, updated_at = now(),
       revocation_reason = case when t."to" = 'revoked' then ${CASCADE_REVOCATION_REASON} else c.revocation_reason end,
       revoked_at = case when t."to" = 'revoked' then now() else c.revoked_at end
     from target t where c.id = t.id and t."from" <> t."to"
-    returning c.id, t."from", t."to"`);
+    returning c.id, t.user_id, t."from", t."to"`);
 }
 
-async function withdrawAll(tx: Tx, tenantId: string, userId: string, actor: Actor, reason: string) {
-  return tx.execute<{ id: string; role_id: string }>(sql`update role_assignments
+type Withdrawn = { id: string; role_id: string; user_id: string };
+
+async function withdrawAll(
+  tx: Tx,
+  tenantId: string,
+  userIds: readonly string[],
+  actor: Actor,
+  reason: string,
+) {
+  return tx.execute<Withdrawn>(sql`update role_assignments
     set state = 'withdrawn', withdrawn_at = now(), withdrawn_by = ${actorLabel(actor)},
       withdraw_reason = ${reason}
-    where tenant_id = ${tenantId} and user_id = ${userId} and state = 'granted'
-    returning id, role_id`);
+    where tenant_id = ${tenantId} and user_id = ${anyId(userIds)} and state = 'granted'
+    returning id, role_id, user_id`);
 }
 
 async function countHoldings(tx: Executor, tenantId: string, userId: string) {
@@ -104,7 +117,7 @@ function cascadeAudits(
   actor: Actor,
   creds: Changed[],
   certs: Changed[],
-  withdrawn: { id: string; role_id: string }[],
+  withdrawn: Withdrawn[],
   reason: string,
 ): AuditEntry[] {
   const cascade = 'user.deactivate';
@@ -156,9 +169,9 @@ export async function deactivateUser(
   const reason = opts.reason ?? 'user deactivated';
   return inTransaction(db, async (tx) => {
     const user = await lockUser(tx, tenantId, userId);
-    const creds = [...(await cascadeCredentials(tx, tenantId, userId))];
-    const certs = [...(await cascadeCertificates(tx, tenantId, userId))];
-    const withdrawn = [...(await withdrawAll(tx, tenantId, userId, actor, reason))];
+    const creds = [...(await cascadeCredentials(tx, tenantId, [userId]))];
+    const certs = [...(await cascadeCertificates(tx, tenantId, [userId]))];
+    const withdrawn = [...(await withdrawAll(tx, tenantId, [userId], actor, reason))];
     const totals = await countHoldings(tx, tenantId, userId);
     const result: DeactivationResult = {
       userId,
@@ -199,6 +212,76 @@ export async function deactivateUser(
       await recordAudits(tx, cascadeAudits(tenantId, actor, creds, certs, withdrawn, reason));
     }
     return result;
+  });
+}
+
+/**
+ * The same cascade for many users at once (a directory sync page), set-based: a handful of
+ * statements whatever the number of users, in the caller's transaction (a savepoint). Each
+ * user changed gets one version bump, one outbox row and a `user.deactivate` audit row with
+ * what changed for it; every credential, certificate and role change is audited as in
+ * `deactivateUser`. Unknown ids are ignored. Returns, per user, whether it was active.
+ */
+export async function deactivateUsers(
+  db: Executor,
+  tenantId: string,
+  userIds: readonly string[],
+  actor: Actor,
+  opts: { reason?: string } = {},
+): Promise<{ userId: string; wasActive: boolean }[]> {
+  if (!userIds.length) return [];
+  const reason = opts.reason ?? 'user deactivated';
+  return inTransaction(db, async (tx) => {
+    const users = await tx.execute<{ id: string; active: boolean }>(sql`select id, active from users
+      where tenant_id = ${tenantId} and id = ${anyId(userIds)} order by id for update`);
+    const ids = users.map((u) => u.id);
+    if (!ids.length) return [];
+    const creds = [...(await cascadeCredentials(tx, tenantId, ids))];
+    const certs = [...(await cascadeCertificates(tx, tenantId, ids))];
+    const withdrawn = [...(await withdrawAll(tx, tenantId, ids, actor, reason))];
+    const group = <T extends { user_id: string }>(rows: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const r of rows) m.set(r.user_id, [...(m.get(r.user_id) ?? []), r]);
+      return m;
+    };
+    const [credsOf, certsOf, rolesOf] = [group(creds), group(certs), group(withdrawn)];
+    const touched = users.filter(
+      (u) => u.active || credsOf.has(u.id) || certsOf.has(u.id) || rolesOf.has(u.id),
+    );
+    if (touched.length) {
+      const bumped = await tx.execute<{ id: string; version: number }>(sql`update users
+        set active = false, doc = jsonb_set(doc, '{active}', 'false'::jsonb), version = version + 1,
+          updated_at = greatest(now(), updated_at + interval '1 millisecond')
+        where tenant_id = ${tenantId} and id = ${anyId(touched.map((u) => u.id))}
+        returning id, version`);
+      await tx.execute(sql`insert into outbox (tenant_id, resource_type, resource_id, version, operation, detail)
+        select ${tenantId}::uuid, 'User', x.id, x.version, 'update', '{"active":false,"cascade":"deactivate"}'::jsonb
+        from jsonb_to_recordset(${JSON.stringify(bumped)}::jsonb) as x(id uuid, version int)`);
+      const audits: AuditEntry[] = touched.map((u) => {
+        const c = credsOf.get(u.id) ?? [];
+        const k = certsOf.get(u.id) ?? [];
+        return {
+          tenantId,
+          actor,
+          action: 'user.deactivate',
+          targetType: 'User',
+          targetId: u.id,
+          summary: {
+            user: 'inactive',
+            wasActive: u.active,
+            credentials: { inactive: count(c, 'inactive'), locked: count(c, 'locked') },
+            certificates: { onHold: count(k, 'on_hold'), revoked: count(k, 'revoked') },
+            rolesWithdrawn: rolesOf.get(u.id)?.length ?? 0,
+            reason,
+          },
+        };
+      });
+      await recordAudits(tx, [
+        ...audits,
+        ...cascadeAudits(tenantId, actor, creds, certs, withdrawn, reason),
+      ]);
+    }
+    return users.map((u) => ({ userId: u.id, wasActive: u.active }));
   });
 }
 

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Actor } from '../../api/identity/audit.ts';
 import { recordAudit } from '../../api/identity/audit.ts';
-import { deactivateUser } from '../../api/identity/cascade.ts';
+import { deactivateUsers } from '../../api/identity/cascade.ts';
 import { escapeLike } from '../../api/identity/organizations.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import { recordChange } from '../../scim/store/outbox.ts';
@@ -131,13 +131,18 @@ export async function applyStaged(
     after = rows[rows.length - 1]?.id as string;
     const batch = { deactivated: 0, deleted: 0 };
     await db.transaction(async (tx) => {
+      const deactivate = rows.flatMap((r) =>
+        r.user_id && r.action !== 'delete' ? [r.user_id] : [],
+      );
+      const done = await deactivateUsers(tx, run.tenantId, deactivate, actor, { reason });
+      batch.deactivated = done.filter((d) => d.wasActive).length;
       for (const r of rows) {
-        if (!r.user_id) continue;
-        if (r.action === 'delete') {
-          if (await deleteUser(tx, run.tenantId, r.user_id, actor, reason)) batch.deleted++;
-        } else {
-          const res = await deactivateUser(tx, run.tenantId, r.user_id, actor, { reason });
-          if (res.wasActive) batch.deactivated++;
+        if (
+          r.user_id &&
+          r.action === 'delete' &&
+          (await deleteUser(tx, run.tenantId, r.user_id, actor, reason))
+        ) {
+          batch.deleted++;
         }
       }
     });

@@ -21,6 +21,7 @@ import type { Entry } from '../../agent/protocol.ts';
 import type { Actor } from '../../api/identity/audit.ts';
 import type { Database } from '../../db/client.ts';
 import { dataSources, syncJobs, syncRunErrors, syncRuns } from '../../db/schema/index.ts';
+import { isStorageOutage } from '../../scim/render.ts';
 import type { SyncRunRecord } from '../jobs/runs.ts';
 import {
   deltaFilter,
@@ -434,17 +435,7 @@ export function holdReason(
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** PostgreSQL/Redis outages: the worker retries the run (it restarts safely). */
-function isInfrastructure(e: unknown): boolean {
-  for (let cur: unknown = e, i = 0; cur && i < 4; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (
-      typeof code === 'string' &&
-      (/^(08|57P)/.test(code) || /^E(CONN|PIPE|TIMEDOUT)/.test(code))
-    ) {
-      return true;
-    }
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** PostgreSQL (or network) outages: the worker retries the run (it restarts safely). */
+const isInfrastructure = (e: unknown): boolean =>
+  isStorageOutage(e) ||
+  /^E(CONN|PIPE|TIMEDOUT)/.test(String((e as { code?: unknown })?.code ?? ''));

@@ -11,7 +11,7 @@
 import { sql } from 'drizzle-orm';
 import type { Entry } from '../../agent/protocol.ts';
 import { type Actor, type AuditEntry, recordAudits } from '../../api/identity/audit.ts';
-import { deactivateUser, reactivateUser } from '../../api/identity/cascade.ts';
+import { deactivateUsers, reactivateUser } from '../../api/identity/cascade.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import type { ScimDoc, SyncJobKind } from '../../db/schema/index.ts';
 import { ScimError } from '../../scim/errors.ts';
@@ -77,6 +77,8 @@ interface Candidate {
   /** Whether the mapping owns the organisation, and the one it gives (null: none). */
   organization: { id: string | null } | undefined;
   active: boolean;
+  /** Hash of the mapped attributes; `hash` adds the wanted state (stored on the link). */
+  attrHash: string;
   hash: string;
   username: string;
   /** Correlation value (already a key: lower-cased userName, or externalId as is). */
@@ -186,6 +188,7 @@ async function prepare(
         doc,
         organization,
         active,
+        attrHash: mapped.hash,
         hash: `${mapped.hash}:${active ? 1 : 0}`,
         username: userName,
         match,
@@ -250,6 +253,9 @@ interface Planned {
   currentActive?: boolean;
   /** The link exists (by anchor) or must be created. */
   accountExists: boolean;
+  /** The user's attributes (or its link's DN) changed: its document is written. A change of
+   * state alone goes through the cascade only. */
+  docWrite: boolean;
 }
 
 /** Applies one page; returns what it did (or, in a dry run, what it would do). */
@@ -280,11 +286,18 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
   for (const c of candidates) {
     const link = linked.get(c.anchor);
     if (link) {
-      if (link.state_hash === c.hash && link.dn === c.dn && link.active === c.active) {
+      const docWrite = link.state_hash?.split(':')[0] !== c.attrHash || link.dn !== c.dn;
+      if (!docWrite && link.state_hash === c.hash && link.active === c.active) {
         counts.unchanged++;
         unchangedAccounts.push(link.account_id);
       } else {
-        updates.push({ c, userId: link.user_id, currentActive: link.active, accountExists: true });
+        updates.push({
+          c,
+          userId: link.user_id,
+          currentActive: link.active,
+          accountExists: true,
+          docWrite,
+        });
       }
       claimed.add(link.user_id);
       continue;
@@ -299,13 +312,19 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
         continue;
       }
       claimed.add(m.user_id);
-      updates.push({ c, userId: m.user_id, currentActive: m.active, accountExists: false });
-    } else creates.push({ c, accountExists: false });
+      updates.push({
+        c,
+        userId: m.user_id,
+        currentActive: m.active,
+        accountExists: false,
+        docWrite: true,
+      });
+    } else creates.push({ c, accountExists: false, docWrite: true });
   }
 
   if (ctx.dryRun) {
     counts.created = creates.length;
-    counts.updated = updates.length;
+    counts.updated = updates.filter((p) => p.docWrite).length;
     counts.deactivated = updates.filter((p) => p.currentActive && !p.c.active).length;
     // Seeing an entry is an observation, not a change: a dry reconcile needs it to tell which
     // linked entries are gone.
@@ -421,11 +440,15 @@ async function writeUsers(
         fail(p.c.dn, 'the linked user was deleted meanwhile; the next run creates it again');
         continue;
       }
-      const doc = mergeDoc(cur.doc, p.c.doc, owned);
       // Activation changes go through the cascade below, so the row keeps its state here.
-      doc.active = cur.active;
       if (cur.active && !p.c.active) toDeactivate.push(cur.id);
       if (!cur.active && p.c.active) toReactivate.push(cur.id);
+      if (!p.docWrite) {
+        links.push({ userId: cur.id, p });
+        continue;
+      }
+      const doc = mergeDoc(cur.doc, p.c.doc, owned);
+      doc.active = cur.active;
       rows.push({ ...rowOf(doc, withOrg(p, cur.organization_id)), id: cur.id, entry: p.c.anchor });
       planned.set(cur.id, p);
     }
@@ -475,11 +498,12 @@ async function writeUsers(
   }
   await recordAudits(tx, audits);
 
-  // State changes through the identity model, in this transaction (savepoints).
+  // State changes through the identity model, in this transaction: the cascade set-based for
+  // the page; reactivation (rare) restores the user only, one by one.
   const reason = `directory sync run ${ctx.runId}`;
-  for (const id of toDeactivate) await deactivateUser(tx, ctx.tenantId, id, ctx.actor, { reason });
+  const deactivated = await deactivateUsers(tx, ctx.tenantId, toDeactivate, ctx.actor, { reason });
   for (const id of toReactivate) await reactivateUser(tx, ctx.tenantId, id, ctx.actor);
-  return { created, updated, deactivated: toDeactivate.length };
+  return { created, updated, deactivated: deactivated.filter((d) => d.wasActive).length };
 }
 
 const audit = (
