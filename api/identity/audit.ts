@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/index.ts';
@@ -43,14 +44,30 @@ export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values(row(entry));
 }
 
-/** Rows per INSERT: 8 parameters each, well under PostgreSQL's 65,535 per statement. */
-const AUDIT_CHUNK = 1000;
-
-/** Records several audit rows, a statement per thousand (cascades and syncs touch many targets). */
+/**
+ * Records several audit rows in one statement whatever their number (cascades and syncs touch
+ * many targets): the rows travel as one JSON parameter, expanded by jsonb_to_recordset.
+ */
 export async function recordAudits(tx: Tx, entries: AuditEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += AUDIT_CHUNK) {
-    await tx.insert(auditLog).values(entries.slice(i, i + AUDIT_CHUNK).map(row));
-  }
+  if (!entries.length) return;
+  const rows = entries.map((e) => {
+    const r = row(e);
+    return {
+      tenant_id: r.tenantId,
+      actor_type: r.actorType,
+      actor_id: r.actorId,
+      action: r.action,
+      target_type: r.targetType,
+      target_id: r.targetId,
+      summary: r.summary,
+      request_id: r.requestId,
+    };
+  });
+  await tx.execute(sql`insert into audit_log
+      (tenant_id, actor_type, actor_id, action, target_type, target_id, summary, request_id)
+    select tenant_id, actor_type, actor_id, action, target_type, target_id, summary, request_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(tenant_id uuid, actor_type text,
+      actor_id text, action text, target_type text, target_id text, summary jsonb, request_id text)`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -41,7 +41,13 @@ import {
   SettingsError,
   searchAttributes,
 } from './settings.ts';
-import { applyUserPage, type PageContext, type PageCounts, zeroCounts } from './users.ts';
+import {
+  applyPreparedPage,
+  type PageContext,
+  type PageCounts,
+  prepareUserPage,
+  zeroCounts,
+} from './users.ts';
 
 export interface EngineDeps {
   db: Database;
@@ -329,13 +335,23 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     attributes: searchAttributes(settings),
     pageSize: settings.options.pageSize,
   });
+  // A three-stage pipeline: the next page is read (prefetched) while this one is prepared
+  // (CPU) while the previous one is written (PostgreSQL). Writes stay in page order.
   const total = zeroCounts();
   const reading = prefetched(pages);
+  let writing: Promise<boolean> = Promise.resolve(false);
+  const settle = async () => {
+    if (await writing) {
+      await reading.return(undefined);
+      throw new Cancelled();
+    }
+  };
   while (true) {
     let next: IteratorResult<Entry[]>;
     try {
       next = await reading.next();
     } catch (e) {
+      await writing.catch(() => false);
       if (isInfrastructure(e)) throw e;
       // An incomplete read: nothing is deactivated or deleted for being absent.
       throw new RunFailure(
@@ -343,17 +359,20 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
       );
     }
     if (next.done) break;
-    const { counts, errors } = await applyUserPage(ctx, next.value);
-    for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += counts[k];
-    if (await progress(db, run, counts, errors, settings.options.maxErrors)) {
-      await reading.return(undefined);
-      throw new Cancelled();
-    }
+    const prepared = await prepareUserPage(ctx, next.value);
+    await settle();
     if (deps.stopping?.()) {
       await reading.return(undefined);
       throw new Interrupted();
     }
+    writing = applyPreparedPage(ctx, prepared).then(({ counts, errors }) => {
+      for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += counts[k];
+      return progress(db, run, counts, errors, settings.options.maxErrors);
+    });
+    // Awaited at the next page or below; this keeps a failure from being reported unhandled.
+    writing.catch(() => undefined);
   }
+  await settle();
 
   if (settings.options.groups) {
     // Groups after users (members resolve through their account links), before reconcile.

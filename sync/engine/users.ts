@@ -69,7 +69,7 @@ export const zeroCounts = (): PageCounts => ({
 });
 
 /** An entry ready to apply. */
-interface Candidate {
+export interface Candidate {
   dn: string;
   anchor: string;
   /** The mapped document (normalised), organisation excluded. */
@@ -142,14 +142,23 @@ function desiredActive(kind: SyncJobKind, mapped: ScimDoc): boolean {
   return mapped.active !== false;
 }
 
-async function prepare(
+/** A mapped entry before normalisation (which only entries to be written need). */
+interface Mapped {
+  entry: Entry;
+  anchor: string;
+  user: ScimDoc;
+  organizationPath: string[] | undefined;
+  attrHash: string;
+  active: boolean;
+}
+
+function mapEntries(
   ctx: PageContext,
   entries: Entry[],
   fail: (entry: string, reason: string) => void,
-): Promise<Candidate[]> {
-  const out: Candidate[] = [];
+): Mapped[] {
+  const out: Mapped[] = [];
   const seen = new Set<string>();
-  const hasOrgRule = ctx.settings.mapping.rules.some((r) => r.target.organization);
   for (const entry of entries) {
     try {
       const mapped = applyMapping(ctx.settings.mapping, entry, { baseDn: ctx.baseDn });
@@ -167,40 +176,55 @@ async function prepare(
       }
       if (seen.has(anchor)) continue;
       seen.add(anchor);
-      const { doc } = normalizeResource(userKind, mapped.user, 'create');
-      const active = desiredActive(ctx.kind, doc);
-      doc.active = active;
-      let organization: Candidate['organization'];
-      if (hasOrgRule && ctx.settings.options.organizations) {
-        organization = { id: await ctx.organizations.resolve(mapped.organizationPath ?? []) };
-      }
-      const userName = String(doc.userName);
-      const match =
-        ctx.settings.correlation.attribute === 'userName'
-          ? nameKey(userName)
-          : ctx.settings.correlation.attribute === 'externalId' &&
-              typeof doc.externalId === 'string'
-            ? doc.externalId
-            : undefined;
       out.push({
-        dn: entry.id,
+        entry,
         anchor,
-        doc,
-        organization,
-        active,
+        user: mapped.user,
+        organizationPath: mapped.organizationPath,
         attrHash: mapped.hash,
-        hash: `${mapped.hash}:${active ? 1 : 0}`,
-        username: userName,
-        match,
+        active: desiredActive(ctx.kind, mapped.user),
       });
     } catch (e) {
-      if (e instanceof MappingError || e instanceof ScimError) {
-        fail(entry.id, e instanceof ScimError ? e.detail : e.message);
-      } else throw e;
+      if (e instanceof MappingError) fail(entry.id, e.message);
+      else throw e;
     }
   }
   return out;
 }
+
+/** Normalises a mapped entry into a candidate for writing (the SCIM rules for the document). */
+async function toCandidate(ctx: PageContext, m: Mapped, hasOrgRule: boolean): Promise<Candidate> {
+  const { doc } = normalizeResource(userKind, m.user, 'create');
+  doc.active = m.active;
+  let organization: Candidate['organization'];
+  if (hasOrgRule && ctx.settings.options.organizations) {
+    organization = { id: await ctx.organizations.resolve(m.organizationPath ?? []) };
+  }
+  const userName = String(doc.userName);
+  const match =
+    ctx.settings.correlation.attribute === 'userName'
+      ? nameKey(userName)
+      : ctx.settings.correlation.attribute === 'externalId' && typeof doc.externalId === 'string'
+        ? doc.externalId
+        : undefined;
+  return {
+    dn: m.entry.id,
+    anchor: m.anchor,
+    doc,
+    organization,
+    active: m.active,
+    attrHash: m.attrHash,
+    hash: `${m.attrHash}:${m.active ? 1 : 0}`,
+    username: userName,
+    match,
+  };
+}
+
+/** Whether a linked entry needs nothing: same attributes, same DN, same state. */
+const unchangedLink = (link: Linked, m: Mapped) =>
+  link.state_hash === `${m.attrHash}:${m.active ? 1 : 0}` &&
+  link.dn === m.entry.id &&
+  link.active === m.active;
 
 type Linked = {
   account_id: string;
@@ -258,8 +282,24 @@ interface Planned {
   docWrite: boolean;
 }
 
-/** Applies one page; returns what it did (or, in a dry run, what it would do). */
-export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise<PageResult> {
+/** A page mapped and validated, not yet compared with the hub (the CPU half of a page). */
+export interface PreparedPage {
+  /** Entries to create or update (normalised). */
+  candidates: Candidate[];
+  counts: PageCounts;
+  errors: EntryError[];
+  /** Links of this page's anchors, as found when it was prepared. */
+  linked: Map<string, Linked>;
+  /** Linked entries with nothing to change (reconcile marks them seen). */
+  unchangedAccounts: string[];
+}
+
+/**
+ * The CPU half of a page: map, anchor, normalise. It touches no user or link, so the run
+ * prepares the next page while the previous one is written (it yields to the event loop as
+ * it goes, so that write keeps moving).
+ */
+export async function prepareUserPage(ctx: PageContext, entries: Entry[]): Promise<PreparedPage> {
   const counts = zeroCounts();
   counts.read = entries.length;
   const errors: EntryError[] = [];
@@ -267,12 +307,51 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
     counts.failed++;
     errors.push({ entry, reason });
   };
-  const candidates = await prepare(ctx, entries, fail);
-  counts.skipped = entries.length - candidates.length - counts.failed;
+  const mapped = mapEntries(ctx, entries, fail);
+  counts.skipped = entries.length - mapped.length - counts.failed;
+  // Anchors are unique in a read, so an earlier page still being written cannot link these.
   const linked = await linkedAccounts(
     ctx,
-    candidates.map((c) => c.anchor),
+    mapped.map((m) => m.anchor),
   );
+  const hasOrgRule = ctx.settings.mapping.rules.some((r) => r.target.organization);
+  const candidates: Candidate[] = [];
+  const unchanged: string[] = [];
+  let n = 0;
+  for (const m of mapped) {
+    const link = linked.get(m.anchor);
+    if (link && unchangedLink(link, m)) {
+      unchanged.push(link.account_id);
+      continue;
+    }
+    // Let the previous page's statements go on between slices of this CPU work.
+    if (++n % 100 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      candidates.push(await toCandidate(ctx, m, hasOrgRule));
+    } catch (e) {
+      if (e instanceof ScimError) fail(m.entry.id, e.detail);
+      else throw e;
+    }
+  }
+  counts.unchanged = unchanged.length;
+  return { candidates, counts, errors, linked, unchangedAccounts: unchanged };
+}
+
+/** Applies one page; returns what it did (or, in a dry run, what it would do). */
+export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise<PageResult> {
+  return applyPreparedPage(ctx, await prepareUserPage(ctx, entries));
+}
+
+/**
+ * The database half of a page: correlate against the hub and write. Pages are applied one
+ * after another (a later page must see the links an earlier one created).
+ */
+export async function applyPreparedPage(ctx: PageContext, page: PreparedPage): Promise<PageResult> {
+  const { candidates, counts, errors, linked } = page;
+  const fail = (entry: string, reason: string) => {
+    counts.failed++;
+    errors.push({ entry, reason });
+  };
   const unlinked = candidates.filter((c) => !linked.has(c.anchor));
   const matches = await correlate(
     ctx,
@@ -281,24 +360,20 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
 
   const creates: Planned[] = [];
   const updates: Planned[] = [];
-  const unchangedAccounts: string[] = [];
+  const { unchangedAccounts } = page;
   const claimed = new Set<string>();
   for (const c of candidates) {
     const link = linked.get(c.anchor);
     if (link) {
+      // Linked and not unchanged (prepareUserPage kept those out): attributes, DN or state.
       const docWrite = link.state_hash?.split(':')[0] !== c.attrHash || link.dn !== c.dn;
-      if (!docWrite && link.state_hash === c.hash && link.active === c.active) {
-        counts.unchanged++;
-        unchangedAccounts.push(link.account_id);
-      } else {
-        updates.push({
-          c,
-          userId: link.user_id,
-          currentActive: link.active,
-          accountExists: true,
-          docWrite,
-        });
-      }
+      updates.push({
+        c,
+        userId: link.user_id,
+        currentActive: link.active,
+        accountExists: true,
+        docWrite,
+      });
       claimed.add(link.user_id);
       continue;
     }
@@ -333,7 +408,7 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
         const link = linked.get(c.anchor);
         return link ? [link.account_id] : [];
       });
-      await markSeen(ctx.db, ctx.runId, seen);
+      await markSeen(ctx.db, ctx.runId, [...unchangedAccounts, ...seen]);
     }
     return { counts, errors };
   }

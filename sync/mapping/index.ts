@@ -3,7 +3,7 @@ export { anchorOf, guidBytesToUuid } from './anchor.ts';
 export { applyMapping, type MappedUser, type MappingResult } from './apply.ts';
 export { type CompiledMapping, type CompileResult, compileMapping } from './compile.ts';
 export { DEFAULT_MAPPINGS } from './defaults.ts';
-export { canonicalJson, stateHash } from './hash.ts';
+export { stateHash } from './hash.ts';
 export {
   type MappingInput,
   mappingSchema,
