@@ -52,14 +52,18 @@ async function cascadeCredentials(tx: Tx, tenantId: string, userIds: readonly st
     returning c.id, t.user_id, t."from", t."to"`);
 }
 
-/** Certificates: on hold, temporary cards' revoked. Revoked ones never change again. */
+/**
+ * Certificates: on hold, temporary cards' revoked. Revoked ones never change again. They are
+ * reached through their credential (always of the same tenant): a `c.tenant_id` predicate
+ * would make PostgreSQL, without fresh statistics after a bulk load, AND a scan of the whole
+ * tenant into every certificate lookup.
+ */
 async function cascadeCertificates(tx: Tx, tenantId: string, userIds: readonly string[]) {
   return tx.execute<Changed>(sql`with target as (
       select c.id, cr.user_id, c.state as "from",
         case when cr.type = 'temporary_card' then 'revoked' else 'on_hold' end as "to"
       from certificates c join credentials cr on cr.id = c.credential_id
-      where cr.tenant_id = ${tenantId} and cr.user_id = ${anyId(userIds)} and c.tenant_id = ${tenantId}
-        and c.state <> 'revoked'
+      where cr.tenant_id = ${tenantId} and cr.user_id = ${anyId(userIds)} and c.state <> 'revoked'
       order by c.id for update of c)
     update certificates c set state = t."to", version = c.version + 1, updated_at = now(),
       revocation_reason = case when t."to" = 'revoked' then ${CASCADE_REVOCATION_REASON} else c.revocation_reason end,
@@ -97,7 +101,7 @@ async function countHoldings(tx: Executor, tenantId: string, userId: string) {
       count(c.id)::int as certificates,
       count(c.id) filter (where c.state <> 'active')::int as certificates_not_active,
       count(c.id) filter (where c.state = 'revoked')::int as revoked
-    from credentials cr left join certificates c on c.credential_id = cr.id and c.tenant_id = ${tenantId}
+    from credentials cr left join certificates c on c.credential_id = cr.id
     where cr.tenant_id = ${tenantId} and cr.user_id = ${userId}`);
   return (
     row ?? {
