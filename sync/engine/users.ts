@@ -442,7 +442,10 @@ const withOrg = (p: Planned, current: string | null): string | null =>
 
 /** The column projection SCIM uses, from a full document plus the organisation column. */
 function rowOf(doc: ScimDoc, organizationId: string | null) {
-  const cols = columns('users', doc) as { user_name: string } & Record<string, unknown>;
+  const cols = columns('users', doc) as { user_name: string; user_name_key: string } & Record<
+    string,
+    unknown
+  >;
   return { ...cols, organization_id: organizationId, doc: storedDoc('users', doc) };
 }
 
@@ -461,39 +464,77 @@ async function writeUsers(
   const toDeactivate: string[] = [];
   const toReactivate: string[] = [];
 
-  // Creates: one INSERT; a userName taken by a user the correlation did not match fails the entry.
+  // Creates: one statement for the users and their links, outbox rows and audit rows. A
+  // userName taken by a user the correlation did not match (or twice in this page) fails the entry.
   let created = 0;
   if (creates.length) {
-    const rows = creates.map((p) => {
+    const keys = new Set<string>();
+    const rows = creates.flatMap((p) => {
       // A new user starts in its final state only when that is active; an inactive one is
       // created active-less (no credentials or roles yet), so no cascade is needed.
       const r = rowOf(p.c.doc, p.c.organization?.id ?? null);
-      return { ...r, entry: p.c.anchor };
+      const key = String(r.user_name_key);
+      if (keys.has(key)) {
+        fail(p.c.dn, `userName "${p.c.username}" is taken by another entry of this read`);
+        return [];
+      }
+      keys.add(key);
+      return [
+        {
+          ...r,
+          entry: p.c.anchor,
+          dn: p.c.dn,
+          username: p.c.username,
+          state: p.c.active ? 'active' : 'disabled',
+          state_hash: p.c.hash,
+        },
+      ];
     });
-    const inserted = await tx.execute<{ id: string; entry: string; version: number }>(sql`
+    const inserted = await tx.execute<{ id: string; entry: string }>(sql`
       with input as (
         select * from jsonb_to_recordset(${json(rows)}::jsonb) as x(
           entry text, doc jsonb, user_name text, user_name_key text, external_id text,
-          active boolean, display_name text, organization_id uuid)
+          active boolean, display_name text, organization_id uuid, dn text, username text,
+          state text, state_hash text)
       ), ins as (
         insert into users (tenant_id, doc, user_name, user_name_key, external_id, active,
           display_name, organization_id, source)
         select ${ctx.tenantId}::uuid, doc, user_name, user_name_key, external_id, active, display_name,
           organization_id, ${`ldap:${source}`} from input
         on conflict (tenant_id, user_name_key) do nothing
-        returning id, user_name_key, version)
-      select ins.id, input.entry, ins.version from ins join input using (user_name_key)`);
+        returning id, user_name_key, version
+      ), made as (
+        select ins.id, ins.version, input.* from ins join input using (user_name_key)
+      ), links as (
+        insert into accounts (tenant_id, user_id, system_id, external_key, dn, username, state,
+          state_hash, last_seen_at, last_seen_run)
+        select ${ctx.tenantId}::uuid, id, ${ctx.systemId}, entry, dn, username, state, state_hash,
+          now(), ${ctx.runId}::uuid from made
+        on conflict (tenant_id, system_id, external_key) do update set
+          user_id = excluded.user_id, dn = excluded.dn, username = excluded.username,
+          state = excluded.state, state_hash = excluded.state_hash,
+          last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run,
+          updated_at = now()
+        returning 1
+      ), changes as (
+        insert into outbox (tenant_id, resource_type, resource_id, version, operation, detail)
+        select ${ctx.tenantId}::uuid, 'User', id, version, 'create',
+          jsonb_build_object('source', ${`ldap:${source}`}::text, 'runId', ${ctx.runId}::text)
+        from made
+        returning 1
+      ), audited as (
+        insert into audit_log (tenant_id, actor_type, actor_id, action, target_type, target_id, summary)
+        select ${ctx.tenantId}::uuid, ${ctx.actor.type}, ${ctx.actor.id ?? null}::text,
+          'syncRun.userCreate', 'User', id::text,
+          jsonb_build_object('dn', dn, 'runId', ${ctx.runId}::text)
+        from made
+        returning 1
+      )
+      select id, entry from made`);
     const byAnchor = new Map(inserted.map((r) => [r.entry, r]));
-    for (const p of creates) {
-      const r = byAnchor.get(p.c.anchor);
-      if (!r) {
-        fail(p.c.dn, `userName "${p.c.username}" is already taken by another user`);
-        continue;
-      }
-      created++;
-      links.push({ userId: r.id, p });
-      outbox.push({ id: r.id, version: r.version, operation: 'create' });
-      audits.push(audit(ctx, 'syncRun.userCreate', r.id, { dn: p.c.dn }));
+    for (const row of rows) {
+      if (byAnchor.has(row.entry)) created++;
+      else fail(row.dn, `userName "${row.username}" is already taken by another user`);
     }
   }
 
