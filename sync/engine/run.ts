@@ -338,6 +338,15 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
   // A three-stage pipeline: the next page is read (prefetched) while this one is prepared
   // (CPU) while the previous one is written (PostgreSQL). Writes stay in page order.
   const total = zeroCounts();
+  // Where the run's time goes (logged at its end): waiting for the directory, preparing pages,
+  // waiting for the previous page's write.
+  const spent = { readMs: 0, prepareMs: 0, writeWaitMs: 0 };
+  let mark = performance.now();
+  const charge = (k: keyof typeof spent) => {
+    const now = performance.now();
+    spent[k] += now - mark;
+    mark = now;
+  };
   const reading = prefetched(pages);
   let writing: Promise<boolean> = Promise.resolve(false);
   const settle = async () => {
@@ -349,7 +358,9 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
   while (true) {
     let next: IteratorResult<Entry[]>;
     try {
+      mark = performance.now();
       next = await reading.next();
+      charge('readMs');
     } catch (e) {
       await writing.catch(() => false);
       if (isInfrastructure(e)) throw e;
@@ -360,7 +371,9 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     }
     if (next.done) break;
     const prepared = await prepareUserPage(ctx, next.value);
+    charge('prepareMs');
     await settle();
+    charge('writeWaitMs');
     if (deps.stopping?.()) {
       await reading.return(undefined);
       throw new Interrupted();
@@ -373,6 +386,7 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     writing.catch(() => undefined);
   }
   await settle();
+  charge('writeWaitMs');
 
   if (settings.options.groups) {
     // Groups after users (members resolve through their account links), before reconcile.
@@ -421,7 +435,14 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     // A dry run moves nothing; a delta-capable directory gets the watermark read before the scan.
     watermark: run.dryRun || !watermark ? null : (watermark as unknown as Record<string, unknown>),
   });
-  log.info({ ...total, mode }, 'sync run succeeded');
+  log.info(
+    {
+      ...total,
+      mode,
+      ...Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, Math.round(v)])),
+    },
+    'sync run succeeded',
+  );
 }
 
 export type { MissingPlan };
