@@ -43,7 +43,9 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL restarting during a run', () => {
-  it('fails the attempt, retries, and restarts the run without duplicates', async () => {
+  it('fails the attempt, retries, and restarts the run without duplicates', {
+    timeout: 120_000,
+  }, async () => {
     const t = await h.tenant();
     const ds = await createTestDataSource(h, t.tenantId, {
       agentEnabled: false,
@@ -84,10 +86,12 @@ describe('PostgreSQL restarting during a run', () => {
         return r?.status !== 'running' && r?.status !== 'queued' ? r : undefined;
       },
       'the retried run to finish',
-      60_000,
+      90_000,
       50,
     );
-    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, read: USERS, error: null });
+    // Each retry takes a pooled connection that may still be a cut one: two or more attempts.
+    expect(done).toMatchObject({ status: 'succeeded', read: USERS, error: null });
+    expect(done.attempts).toBeGreaterThanOrEqual(2);
     expect(done.created + done.unchanged).toBe(USERS);
     const [users] = await h.db.sql`select count(*)::int as n, count(distinct user_name)::int as d
       from users where tenant_id = ${t.tenantId}`;

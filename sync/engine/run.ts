@@ -42,10 +42,11 @@ import {
   searchAttributes,
 } from './settings.ts';
 import {
-  applyPreparedPage,
   type PageContext,
   type PageCounts,
+  planPage,
   prepareUserPage,
+  writePlan,
   zeroCounts,
 } from './users.ts';
 
@@ -56,6 +57,9 @@ export interface EngineDeps {
   /** True once this replica shuts down: a run stops at its next page and is retried elsewhere. */
   stopping?: () => boolean;
 }
+
+/** Pages a run writes at once (each in its own transaction and connection). */
+const WRITES_IN_FLIGHT = 2;
 
 /** The actor every write of a run is audited as. */
 export const syncActor = (runId: string): Actor => ({ type: 'system', id: `sync-run:${runId}` });
@@ -335,11 +339,14 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     attributes: searchAttributes(settings),
     pageSize: settings.options.pageSize,
   });
-  // A three-stage pipeline: the next page is read (prefetched) while this one is prepared
-  // (CPU) while the previous one is written (PostgreSQL). Writes stay in page order.
+  // A pipeline: the next page is read (prefetched) while this one is prepared (CPU) while
+  // earlier ones are written. Up to WRITES_IN_FLIGHT pages are written at once, on their own
+  // connections: their entries are distinct (anchors are unique in a read), so they lock
+  // distinct users. A page that links existing users by attribute is planned and written only
+  // once every earlier write has committed, so one identity is never linked twice.
   const total = zeroCounts();
   // Where the run's time goes (logged at its end): waiting for the directory, preparing pages,
-  // waiting for the previous page's write.
+  // waiting for earlier pages' writes.
   const spent = { readMs: 0, prepareMs: 0, writeWaitMs: 0 };
   let mark = performance.now();
   const charge = (k: keyof typeof spent) => {
@@ -348,13 +355,19 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     mark = now;
   };
   const reading = prefetched(pages);
-  let writing: Promise<boolean> = Promise.resolve(false);
-  const settle = async () => {
-    if (await writing) {
+  const writes: Promise<boolean>[] = [];
+  let cancelled = false;
+  /** Waits for the oldest write (or all); a cancel seen by any write stops the run. */
+  const settle = async (all: boolean) => {
+    while (writes.length && (all || writes.length >= WRITES_IN_FLIGHT)) {
+      if (await writes.shift()) cancelled = true;
+    }
+    if (cancelled) {
       await reading.return(undefined);
       throw new Cancelled();
     }
   };
+  const drain = () => Promise.allSettled(writes);
   while (true) {
     let next: IteratorResult<Entry[]>;
     try {
@@ -362,7 +375,7 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
       next = await reading.next();
       charge('readMs');
     } catch (e) {
-      await writing.catch(() => false);
+      await drain();
       if (isInfrastructure(e)) throw e;
       // An incomplete read: nothing is deactivated or deleted for being absent.
       throw new RunFailure(
@@ -372,20 +385,36 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     if (next.done) break;
     const prepared = await prepareUserPage(ctx, next.value);
     charge('prepareMs');
-    await settle();
-    charge('writeWaitMs');
-    if (deps.stopping?.()) {
-      await reading.return(undefined);
-      throw new Interrupted();
+    try {
+      await settle(false);
+      let plan = await planPage(ctx, prepared);
+      if (plan.correlates && writes.length) {
+        await settle(true);
+        plan = await planPage(ctx, prepared);
+      }
+      charge('writeWaitMs');
+      if (deps.stopping?.()) {
+        await reading.return(undefined);
+        throw new Interrupted();
+      }
+      const writing = writePlan(ctx, plan).then(({ counts, errors }) => {
+        for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += counts[k];
+        return progress(db, run, counts, errors, settings.options.maxErrors);
+      });
+      // Awaited by settle; this keeps a failure from being reported unhandled meanwhile.
+      writing.catch(() => undefined);
+      writes.push(writing);
+    } catch (e) {
+      await drain();
+      throw e;
     }
-    writing = applyPreparedPage(ctx, prepared).then(({ counts, errors }) => {
-      for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += counts[k];
-      return progress(db, run, counts, errors, settings.options.maxErrors);
-    });
-    // Awaited at the next page or below; this keeps a failure from being reported unhandled.
-    writing.catch(() => undefined);
   }
-  await settle();
+  try {
+    await settle(true);
+  } catch (e) {
+    await drain();
+    throw e;
+  }
   charge('writeWaitMs');
 
   if (settings.options.groups) {

@@ -342,25 +342,36 @@ export async function applyUserPage(ctx: PageContext, entries: Entry[]): Promise
   return applyPreparedPage(ctx, await prepareUserPage(ctx, entries));
 }
 
-/**
- * The database half of a page: correlate against the hub and write. Pages are applied one
- * after another (a later page must see the links an earlier one created).
- */
+/** Plans and writes a prepared page. */
 export async function applyPreparedPage(ctx: PageContext, page: PreparedPage): Promise<PageResult> {
-  const { candidates, counts, errors, linked } = page;
-  const fail = (entry: string, reason: string) => {
-    counts.failed++;
-    errors.push({ entry, reason });
-  };
+  return writePlan(ctx, await planPage(ctx, page));
+}
+
+/** What a page will do, decided against the hub's current state (nothing written yet). */
+export interface PagePlan {
+  page: PreparedPage;
+  creates: Planned[];
+  updates: Planned[];
+  /** Entries refused by correlation (an identity already linked to another entry). */
+  refused: EntryError[];
+  /**
+   * It links existing users found by attribute: such a page is planned and written only after
+   * every earlier page's write has committed, so two pages never link one identity twice.
+   */
+  correlates: boolean;
+}
+
+/** Correlates a prepared page against the hub and decides creates and updates (no writes). */
+export async function planPage(ctx: PageContext, page: PreparedPage): Promise<PagePlan> {
+  const { candidates, linked } = page;
+  const refused: EntryError[] = [];
   const unlinked = candidates.filter((c) => !linked.has(c.anchor));
   const matches = await correlate(
     ctx,
     unlinked.flatMap((c) => (c.match === undefined ? [] : [c.match])),
   );
-
   const creates: Planned[] = [];
   const updates: Planned[] = [];
-  const { unchangedAccounts } = page;
   const claimed = new Set<string>();
   for (const c of candidates) {
     const link = linked.get(c.anchor);
@@ -380,10 +391,10 @@ export async function applyPreparedPage(ctx: PageContext, page: PreparedPage): P
     const m = c.match === undefined ? undefined : matches.get(c.match);
     if (m) {
       if (m.linked_key !== null || claimed.has(m.user_id)) {
-        fail(
-          c.dn,
-          `user "${c.username}" is already linked to another entry of this data source${m.linked_key ? ` (anchor ${m.linked_key})` : ''}; not overwritten`,
-        );
+        refused.push({
+          entry: c.dn,
+          reason: `user "${c.username}" is already linked to another entry of this data source${m.linked_key ? ` (anchor ${m.linked_key})` : ''}; not overwritten`,
+        });
         continue;
       }
       claimed.add(m.user_id);
@@ -396,6 +407,24 @@ export async function applyPreparedPage(ctx: PageContext, page: PreparedPage): P
       });
     } else creates.push({ c, accountExists: false, docWrite: true });
   }
+  return {
+    page,
+    creates,
+    updates,
+    refused,
+    correlates: updates.some((u) => !u.accountExists),
+  };
+}
+
+/** Writes a planned page in one transaction (or, in a dry run, only counts it). */
+export async function writePlan(ctx: PageContext, plan: PagePlan): Promise<PageResult> {
+  const { creates, updates, page } = plan;
+  const { candidates, counts, errors, linked, unchangedAccounts } = page;
+  const fail = (entry: string, reason: string) => {
+    counts.failed++;
+    errors.push({ entry, reason });
+  };
+  for (const r of plan.refused) fail(r.entry, r.reason);
 
   if (ctx.dryRun) {
     counts.created = creates.length;
