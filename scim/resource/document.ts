@@ -99,6 +99,21 @@ export function withoutSchemas(doc: ScimDoc): ScimDoc {
  * enterprise `manager` when no core attribute has that name and exactly one extension does.
  */
 export function resolveLenient(kind: ResourceKind, path: string): ResolvedAttr | undefined {
+  let cache = resolved.get(kind);
+  if (!cache) resolved.set(kind, (cache = new Map()));
+  if (cache.has(path)) return cache.get(path);
+  const hit = resolveUncached(kind, path);
+  // Keys come from clients: the cache is bounded (a flood of distinct keys only empties it).
+  if (cache.size >= RESOLVED_CACHE_SIZE) cache.clear();
+  cache.set(path, hit);
+  return hit;
+}
+
+/** Resolutions are pure functions of kind and path, and read on every attribute of every write. */
+const resolved = new WeakMap<ResourceKind, Map<string, ResolvedAttr | undefined>>();
+const RESOLVED_CACHE_SIZE = 1024;
+
+function resolveUncached(kind: ResourceKind, path: string): ResolvedAttr | undefined {
   const direct = resolveAttribute(kind, path);
   if (direct || path.toLowerCase().startsWith('urn:')) return direct;
   // Only the standard (urn:ietf) extensions: idhub's own `organization` must not make the

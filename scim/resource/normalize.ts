@@ -101,7 +101,7 @@ function assignPassword(st: BuildState, value: unknown): void {
 function assignKey(st: BuildState, key: string, value: unknown): void {
   const { kind } = st;
   // Dotted / URN keys too (`name.__proto__`): refused, never silently dropped.
-  if (key.split(/[.:]/).some(isForbiddenKey)) {
+  if (/[.:]/.test(key) ? key.split(/[.:]/).some(isForbiddenKey) : isForbiddenKey(key)) {
     throw badRequest('invalidSyntax', `The key "${key}" is not allowed`);
   }
   const lower = key.toLowerCase();

@@ -95,13 +95,23 @@ const findAttr = (list: AttributeDef[], name: string) => {
 export function splitUrn(kind: ResourceKind, path: string): { urn?: string; rest: string } {
   if (!path.toLowerCase().startsWith('urn:')) return { rest: path };
   const lower = path.toLowerCase();
-  const schemas = [kind.core, ...kind.extensions].sort((a, b) => b.id.length - a.id.length);
-  for (const s of schemas) {
+  for (const s of schemasLongestFirst(kind)) {
     const id = s.id.toLowerCase();
     if (lower === id) return { urn: s.id, rest: '' };
     if (lower.startsWith(`${id}:`)) return { urn: s.id, rest: path.slice(id.length + 1) };
   }
   return { urn: '', rest: path };
+}
+
+const byLength = new WeakMap<ResourceKind, { id: string }[]>();
+/** A kind's schemas, longest URN first (so an extension wins over a prefix of it); cached. */
+function schemasLongestFirst(kind: ResourceKind): { id: string }[] {
+  let list = byLength.get(kind);
+  if (!list) {
+    list = [kind.core, ...kind.extensions].sort((a, b) => b.id.length - a.id.length);
+    byLength.set(kind, list);
+  }
+  return list;
 }
 
 /**

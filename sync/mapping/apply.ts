@@ -20,9 +20,12 @@ export type MappingResult =
   | { ok: false; problems: string[] };
 
 function runRule(rule: CompiledRule, view: EntryView): Val | undefined {
-  let val: Val | undefined = rule.sources.length
-    ? orMissing({ kind: 'values', v: rule.sources.flatMap((s) => view.get(s)) })
-    : undefined;
+  let val: Val | undefined;
+  if (rule.sources.length === 1) {
+    val = orMissing({ kind: 'values', v: view.get(rule.sources[0] as string) });
+  } else if (rule.sources.length) {
+    val = orMissing({ kind: 'values', v: rule.sources.flatMap((s) => view.get(s)) });
+  }
   for (const step of rule.steps) val = orMissing(step.run(val, view, rule.required));
   return val;
 }

@@ -7,9 +7,10 @@ export interface JsonObject {
 }
 
 /** Walks (creating) the objects along `path`; the keys come from the schema, never from data. */
-function objectAt(doc: JsonObject, path: string[]): JsonObject {
+function objectAt(doc: JsonObject, path: string[], depth = path.length): JsonObject {
   let node = doc;
-  for (const key of path) {
+  for (let i = 0; i < depth; i++) {
+    const key = path[i] as string;
     const next = node[key];
     if (next !== undefined && typeof next === 'object' && !Array.isArray(next)) node = next;
     else node = node[key] = {};
@@ -23,7 +24,7 @@ function objectAt(doc: JsonObject, path: string[]): JsonObject {
  * element.
  */
 export function setTarget(doc: JsonObject, target: CompiledTarget, value: string | boolean): void {
-  const parent = objectAt(doc, target.docPath.slice(0, -1));
+  const parent = objectAt(doc, target.docPath, target.docPath.length - 1);
   const last = target.docPath.at(-1) ?? '';
   if (!target.element) {
     parent[last] = value;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * sha256 (hex) of a mapped state. The mapping builds its document in rule order, so plain JSON
@@ -6,5 +6,4 @@ import { createHash } from 'node:crypto';
  * order or name case); canonicalJson would cost a sort per object for every entry of every
  * run. Reordering a mapping's rules changes the hashes once (the next run rewrites those users).
  */
-export const stateHash = (value: unknown): string =>
-  createHash('sha256').update(JSON.stringify(value)).digest('hex');
+export const stateHash = (value: unknown): string => hash('sha256', JSON.stringify(value), 'hex');
