@@ -4,13 +4,14 @@
  * scheduler tick start one, approve a held-back deletion plan, and see users, organisations,
  * account links and the deactivation cascade.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, gqlClient } from '../api/graphql/test-client.ts';
 import { createHarness, OPERATOR_TOKEN, type TestTenant } from '../test/harness.ts';
 import { startSlapd, type TestSlapd } from '../test/slapd.ts';
 import { until } from '../test/until.ts';
+import { ldapSourceConfig, startTestWorker } from './engine/test-helpers.ts';
 import { SYNC_JOB_NAME } from './jobs/schedules.ts';
-import { type SyncWorker, startSyncWorker } from './worker.ts';
+import type { SyncWorker } from './worker.ts';
 
 const prefix = `{idhub-admin-flow-${process.pid}}`;
 const h = createHarness({}, { queuePrefix: prefix });
@@ -21,13 +22,7 @@ let worker: SyncWorker;
 
 beforeAll(async () => {
   ldap = await startSlapd({ generatedUsers: 30 });
-  worker = startSyncWorker({
-    db: h.db,
-    redisUrl: inject('redisUrl'),
-    queues: h.services.queues,
-    gateway: h.services.gateway,
-    logger: h.services.logger,
-  });
+  worker = startTestWorker(h);
 });
 afterAll(async () => {
   await worker?.close();
@@ -89,13 +84,7 @@ describe('directory sync, administered in GraphQL', () => {
         `mutation($config: JSON) { r: createDataSource(input: {name: "corp", kind: LDAP,
           agentEnabled: false, config: $config}) { __typename ... on DataSource { id } } }`,
         {
-          config: {
-            type: 'ldap',
-            url: ldap.url,
-            bindDn: ldap.bindDn,
-            password: ldap.password,
-            baseDn: ldap.baseDn,
-          },
+          config: ldapSourceConfig(ldap),
         },
       )
     ).r.id as string;
@@ -214,13 +203,7 @@ describe('directory sync, administered in GraphQL', () => {
         `mutation($config: JSON) { r: createDataSource(input: {name: "corp", kind: LDAP,
           agentEnabled: false, config: $config}) { ... on DataSource { id } } }`,
         {
-          config: {
-            type: 'ldap',
-            url: ldap.url,
-            bindDn: ldap.bindDn,
-            password: ldap.password,
-            baseDn: ldap.baseDn,
-          },
+          config: ldapSourceConfig(ldap),
         },
       )
     ).r.id as string;

@@ -3,16 +3,15 @@
  * BullMQ job was lost (Redis restarted without its data), and dropping the schedule of a job
  * that is gone.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDataSource } from '../agent/gateway/test-helpers.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness } from '../test/harness.ts';
 import { startSlapd, type TestSlapd } from '../test/slapd.ts';
 import { until } from '../test/until.ts';
-import { admin } from './engine/test-helpers.ts';
+import { admin, directLdapSource, startTestWorker } from './engine/test-helpers.ts';
 import { createSyncJob } from './jobs/jobs.ts';
 import { runJobId } from './jobs/runs.ts';
 import { SYNC_JOB_NAME, schedulerId, syncSchedules } from './jobs/schedules.ts';
-import { type SyncWorker, startSyncWorker } from './worker.ts';
+import type { SyncWorker } from './worker.ts';
 
 const h = createHarness({}, { queuePrefix: `{idhub-worker-${process.pid}}` });
 const queue = h.services.queues.byName['directory-sync'];
@@ -21,14 +20,7 @@ let worker: SyncWorker;
 
 beforeAll(async () => {
   ldap = await startSlapd();
-  worker = startSyncWorker({
-    db: h.db,
-    redisUrl: inject('redisUrl'),
-    queues: h.services.queues,
-    gateway: h.services.gateway,
-    logger: h.services.logger,
-    recoverEveryMs: 3_600_000,
-  });
+  worker = startTestWorker(h, { recoverEveryMs: 3_600_000 });
 });
 afterAll(async () => {
   await worker?.close();
@@ -37,16 +29,7 @@ afterAll(async () => {
 });
 
 async function job(tenantId: string, cron: string | null = null) {
-  const ds = await createTestDataSource(h, tenantId, {
-    agentEnabled: false,
-    config: {
-      type: 'ldap',
-      url: ldap.url,
-      bindDn: ldap.bindDn,
-      password: ldap.password,
-      baseDn: ldap.baseDn,
-    },
-  });
+  const ds = await directLdapSource(h, tenantId, ldap);
   return createSyncJob(h.db.db, syncSchedules(h.services.queues), tenantId, admin, {
     dataSourceId: ds.id,
     name: 'people',

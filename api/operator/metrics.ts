@@ -226,69 +226,68 @@ function syncGauges(registry: Registry, services: Services): void {
     return pending;
   };
   const failed = (err: unknown) => services.logger.warn({ err }, 'metrics: sync runs unavailable');
-  new Gauge({
-    name: 'idhub_sync_runs',
-    help: 'Directory sync runs by job kind and status (all tenants)',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const data = await read().catch(failed);
-      for (const r of data?.rows ?? []) this.set({ kind: r.kind, status: r.status }, r.runs);
+  type Data = { rows: Row[]; oldest: number };
+  /** A gauge refilled from the shared per-scrape query (empty when it failed). */
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (set: (labels: Record<string, string>, v: number) => void, d: Data) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const data = await read().catch(failed);
+        if (data) fill((labels, v) => this.set(labels, v), data);
+      },
+    });
+  gauge(
+    'idhub_sync_runs',
+    'Directory sync runs by job kind and status (all tenants)',
+    ['kind', 'status'],
+    (set, d) => {
+      for (const r of d.rows) set({ kind: r.kind, status: r.status }, r.runs);
     },
-  });
-  new Gauge({
-    name: 'idhub_sync_entries',
-    help: 'Directory entries handled by sync runs, by job kind and outcome (sums of the run counters)',
-    labelNames: ['kind', 'outcome'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const data = await read().catch(failed);
-      const sums = new Map<string, number>();
-      for (const r of data?.rows ?? []) {
-        for (const c of SYNC_COUNTERS) {
-          const key = `${r.kind}\u0000${c}`;
-          sums.set(key, (sums.get(key) ?? 0) + Number(r[c]));
-        }
+  );
+  gauge(
+    'idhub_sync_entries',
+    'Directory entries handled by sync runs, by job kind and outcome (sums of the run counters)',
+    ['kind', 'outcome'],
+    (set, d) => {
+      for (const kind of new Set(d.rows.map((r) => r.kind))) {
+        const rows = d.rows.filter((r) => r.kind === kind);
+        for (const c of SYNC_COUNTERS)
+          set(
+            { kind, outcome: c },
+            rows.reduce((n, r) => n + Number(r[c]), 0),
+          );
       }
-      for (const [key, v] of sums) {
-        const [kind, outcome] = key.split('\u0000') as [string, string];
-        this.set({ kind, outcome }, v);
-      }
     },
-  });
-  new Gauge({
-    name: 'idhub_sync_run_duration_seconds_sum',
-    help: 'Total duration of finished sync runs, by job kind and status',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const data = await read().catch(failed);
-      for (const r of data?.rows ?? [])
-        if (r.finished) this.set({ kind: r.kind, status: r.status }, r.seconds);
+  );
+  gauge(
+    'idhub_sync_run_duration_seconds_sum',
+    'Total duration of finished sync runs, by job kind and status',
+    ['kind', 'status'],
+    (set, d) => {
+      for (const r of d.rows) if (r.finished) set({ kind: r.kind, status: r.status }, r.seconds);
     },
-  });
-  new Gauge({
-    name: 'idhub_sync_run_duration_seconds_count',
-    help: 'Finished sync runs counted in idhub_sync_run_duration_seconds_sum',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const data = await read().catch(failed);
-      for (const r of data?.rows ?? [])
-        if (r.finished) this.set({ kind: r.kind, status: r.status }, r.finished);
+  );
+  gauge(
+    'idhub_sync_run_duration_seconds_count',
+    'Finished sync runs counted in idhub_sync_run_duration_seconds_sum',
+    ['kind', 'status'],
+    (set, d) => {
+      for (const r of d.rows) if (r.finished) set({ kind: r.kind, status: r.status }, r.finished);
     },
-  });
-  new Gauge({
-    name: 'idhub_sync_oldest_running_seconds',
-    help: 'Age of the oldest running sync run (0 when none runs): alert when a run is stuck',
-    registers: [registry],
-    async collect() {
-      const data = await read().catch(failed);
-      this.set(data?.oldest ?? 0);
-    },
-  });
+  );
+  gauge(
+    'idhub_sync_oldest_running_seconds',
+    'Age of the oldest running sync run (0 when none runs): alert when a run is stuck',
+    [],
+    (set, d) => set({}, d.oldest),
+  );
 }

@@ -92,6 +92,39 @@ interface AgentProcess {
 }
 
 /** `idhub agent --config <file>` from the repository root; its stdout parsed line by line. */
+/** The bench agent's application.yaml (basic auth, loopback only, one LDAP data source). */
+export async function writeBenchAgentConfig(
+  dir: string,
+  o: {
+    hubUrl: string;
+    tenantId: string;
+    credentials: { userName: string | null; password?: string | null };
+    dataSource: string;
+    ldap: { url: string; bindDn: string; password: string; baseDn: string };
+  },
+): Promise<string> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const configFile = path.join(dir, 'application.yaml');
+  const yaml = {
+    urls: [o.hubUrl],
+    tenantId: o.tenantId,
+    userName: o.credentials.userName,
+    password: o.credentials.password,
+    allowHosts: ['127.0.0.1'],
+    dataSources: {
+      [o.dataSource]: {
+        type: 'ldap',
+        url: o.ldap.url,
+        bindDn: o.ldap.bindDn,
+        password: o.ldap.password,
+        baseDn: o.ldap.baseDn,
+      },
+    },
+  };
+  await fs.writeFile(configFile, stringify(yaml), { mode: 0o600 });
+  return configFile;
+}
+
 function startAgent(configFile: string): AgentProcess {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(
@@ -398,26 +431,13 @@ export async function measureAgentPath(
 
   const tenant = await createTenant(db.db, `bench-agent-${randomBytes(4).toString('hex')}`);
   const reg = await registerAgentAndSource(db, tenant.id);
-  const dir = path.join(bench.dir, 'agent');
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const configFile = path.join(dir, 'application.yaml');
-  const yaml = {
-    urls: [hub.url],
+  const configFile = await writeBenchAgentConfig(path.join(bench.dir, 'agent'), {
+    hubUrl: hub.url,
     tenantId: tenant.id,
-    userName: reg.userName,
-    password: reg.password,
-    allowHosts: ['127.0.0.1'],
-    dataSources: {
-      [DATA_SOURCE]: {
-        type: 'ldap',
-        url: ldap.url,
-        bindDn: ldap.bindDn,
-        password: ldap.password,
-        baseDn: ldap.baseDn,
-      },
-    },
-  };
-  await fs.writeFile(configFile, stringify(yaml), { mode: 0o600 });
+    credentials: reg,
+    dataSource: DATA_SOURCE,
+    ldap,
+  });
 
   ctx.progress(`agent path: hub at ${hub.url} (${HUB_MODE}); starting \`idhub agent\``);
   const agent = startAgent(configFile);

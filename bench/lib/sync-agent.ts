@@ -4,14 +4,14 @@
  * hub), its application.yaml, and the real `idhub agent` process, whose JSON log gives the time
  * each command spent in the agent (the LDAP page read).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { createDataSource, registerAgent } from '../../agent/gateway/registry.ts';
 import type { Actor } from '../../api/identity/audit.ts';
 import type { Db } from '../../db/client.ts';
+import { writeBenchAgentConfig } from './agent-path.ts';
 import type { BenchLdap } from './ldap-slapd.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,25 +76,13 @@ export async function startSyncAgent(o: {
     agentEnabled: true,
     config: {},
   });
-  await fs.mkdir(o.dir, { recursive: true, mode: 0o700 });
-  const configFile = path.join(o.dir, 'application.yaml');
-  const yaml = {
-    urls: [o.hubUrl],
+  const configFile = await writeBenchAgentConfig(o.dir, {
+    hubUrl: o.hubUrl,
     tenantId: o.tenantId,
-    userName: reg.userName,
-    password: reg.password,
-    allowHosts: ['127.0.0.1'],
-    dataSources: {
-      [DATA_SOURCE]: {
-        type: 'ldap',
-        url: o.ldap.url,
-        bindDn: o.ldap.bindDn,
-        password: o.ldap.password,
-        baseDn: o.ldap.baseDn,
-      },
-    },
-  };
-  await fs.writeFile(configFile, stringify(yaml), { mode: 0o600 });
+    credentials: reg,
+    dataSource: DATA_SOURCE,
+    ldap: o.ldap,
+  });
 
   const child = spawn(
     process.execPath,

@@ -4,7 +4,6 @@
  * attempt, is retried, and the run restarts and finishes without duplicates.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDataSource } from '../../agent/gateway/test-helpers.ts';
 import { createDb } from '../../db/client.ts';
 import { createHarness } from '../../test/harness.ts';
 import { startSlapd, type TestSlapd } from '../../test/slapd.ts';
@@ -12,8 +11,8 @@ import { until } from '../../test/until.ts';
 import { createSyncJob } from '../jobs/jobs.ts';
 import { requestRun } from '../jobs/runs.ts';
 import { syncSchedules } from '../jobs/schedules.ts';
-import { type SyncWorker, startSyncWorker } from '../worker.ts';
-import { admin } from './test-helpers.ts';
+import type { SyncWorker } from '../worker.ts';
+import { admin, directLdapSource, startTestWorker } from './test-helpers.ts';
 
 const USERS = 1000;
 const app = `idhub-outage-${process.pid}`;
@@ -25,13 +24,7 @@ let worker: SyncWorker;
 
 beforeAll(async () => {
   ldap = await startSlapd({ generatedUsers: USERS });
-  worker = startSyncWorker({
-    db: workerDb,
-    redisUrl: inject('redisUrl'),
-    queues: h.services.queues,
-    gateway: h.services.gateway,
-    logger: h.services.logger,
-  });
+  worker = startTestWorker(h, { db: workerDb });
 });
 afterAll(async () => {
   await worker?.close();
@@ -47,16 +40,7 @@ describe('PostgreSQL restarting during a run', () => {
     timeout: 120_000,
   }, async () => {
     const t = await h.tenant();
-    const ds = await createTestDataSource(h, t.tenantId, {
-      agentEnabled: false,
-      config: {
-        type: 'ldap',
-        url: ldap.url,
-        bindDn: ldap.bindDn,
-        password: ldap.password,
-        baseDn: ldap.baseDn,
-      },
-    });
+    const ds = await directLdapSource(h, t.tenantId, ldap);
     const job = await createSyncJob(h.db.db, syncSchedules(h.services.queues), t.tenantId, admin, {
       dataSourceId: ds.id,
       name: 'generated',

@@ -16,11 +16,38 @@ import { createSyncJob, type SyncJobInput } from '../jobs/jobs.ts';
 import { requestRun, type SyncRunRecord } from '../jobs/runs.ts';
 import { syncSchedules } from '../jobs/schedules.ts';
 import { createQueues } from '../queues.ts';
+import { type SyncWorker, type SyncWorkerDeps, startSyncWorker } from '../worker.ts';
 import { executeRun } from './run.ts';
 
 const run = promisify(execFile);
 
 export const admin: Actor = { type: 'system', id: 'test-admin' };
+
+type LdapServer = Pick<TestSlapd, 'url' | 'bindDn' | 'password' | 'baseDn'>;
+
+/** The connector config of a test directory (slapd or Samba), as an admin would enter it. */
+export const ldapSourceConfig = (d: LdapServer) => ({
+  type: 'ldap',
+  url: d.url,
+  bindDn: d.bindDn,
+  password: d.password,
+  baseDn: d.baseDn,
+});
+
+/** A data source the hub connects to itself (no agent). */
+export const directLdapSource = (h: Harness, tenantId: string, d: LdapServer) =>
+  createTestDataSource(h, tenantId, { agentEnabled: false, config: ldapSourceConfig(d) });
+
+/** The hub's directory-sync worker on the harness's services (use a private queue prefix). */
+export const startTestWorker = (h: Harness, o: Partial<SyncWorkerDeps> = {}): SyncWorker =>
+  startSyncWorker({
+    db: h.db,
+    redisUrl: inject('redisUrl'),
+    queues: h.services.queues,
+    gateway: h.services.gateway,
+    logger: h.services.logger,
+    ...o,
+  });
 
 export function engineFixture(h: Harness) {
   const queues = createQueues(inject('redisUrl'), {
@@ -33,21 +60,7 @@ export function engineFixture(h: Harness) {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const engine = { db: h.db.db, gateway: h.services.gateway, logger };
 
-  async function directSource(
-    tenantId: string,
-    ldap: Pick<TestSlapd, 'url' | 'bindDn' | 'password' | 'baseDn'>,
-  ) {
-    return createTestDataSource(h, tenantId, {
-      agentEnabled: false,
-      config: {
-        type: 'ldap',
-        url: ldap.url,
-        bindDn: ldap.bindDn,
-        password: ldap.password,
-        baseDn: ldap.baseDn,
-      },
-    });
-  }
+  const directSource = (tenantId: string, ldap: LdapServer) => directLdapSource(h, tenantId, ldap);
 
   const job = (tenantId: string, input: Omit<SyncJobInput, 'name'> & { name?: string }) =>
     createSyncJob(h.db.db, syncSchedules(queues), tenantId, admin, {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDataSource, registerTestAgent } from '../../agent/gateway/test-helpers.ts';
 import { loadConfig } from '../../api/config.ts';
-import { engineFixture } from '../../sync/engine/test-helpers.ts';
+import { engineFixture, ldapSourceConfig } from '../../sync/engine/test-helpers.ts';
 import type { SyncJobInput } from '../../sync/jobs/jobs.ts';
 import { createHarness, type TestTenant } from '../harness.ts';
 import {
@@ -33,14 +33,6 @@ let viaAgent: TestTenant;
 let direct: TestTenant;
 const sources: Record<string, { agent: string; direct: string }> = {};
 
-const ldapConfig = (d: { url: string; bindDn: string; password: string; baseDn: string }) => ({
-  type: 'ldap',
-  url: d.url,
-  bindDn: d.bindDn,
-  password: d.password,
-  baseDn: d.baseDn,
-});
-
 beforeAll(async () => {
   const dir = await tempDir('idhub-sync-e2e-');
   [slapd, dc, hub] = await Promise.all([
@@ -60,7 +52,7 @@ beforeAll(async () => {
         await createTestDataSource(h, direct.tenantId, {
           name,
           agentEnabled: false,
-          config: ldapConfig(d),
+          config: ldapSourceConfig(d),
         })
       ).id,
     };
@@ -69,7 +61,9 @@ beforeAll(async () => {
     urls: [hub.url],
     tenantId: viaAgent.tenantId,
     auth: { userName: reg.userName, password: reg.password },
-    extra: { dataSources: { 'corp-ldap': ldapConfig(slapd), 'corp-ad': ldapConfig(dc) } },
+    extra: {
+      dataSources: { 'corp-ldap': ldapSourceConfig(slapd), 'corp-ad': ldapSourceConfig(dc) },
+    },
   });
   agent = startAgentProcess(config);
   await agent.waitFor(/connected to the hub/);

@@ -4,8 +4,7 @@
  * once — no duplicate users, no lost entries, the watermark only from the finished run.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDataSource } from '../../agent/gateway/test-helpers.ts';
-import { admin } from '../../sync/engine/test-helpers.ts';
+import { admin, directLdapSource } from '../../sync/engine/test-helpers.ts';
 import { createSyncJob } from '../../sync/jobs/jobs.ts';
 import { requestRun } from '../../sync/jobs/runs.ts';
 import { syncSchedules } from '../../sync/jobs/schedules.ts';
@@ -46,16 +45,7 @@ afterAll(async () => {
 describe('a replica dying mid-run', () => {
   it('hands the run to the other replica, which restarts it without duplicates', async () => {
     const t = await h.tenant();
-    const ds = await createTestDataSource(h, t.tenantId, {
-      agentEnabled: false,
-      config: {
-        type: 'ldap',
-        url: slapd.url,
-        bindDn: slapd.bindDn,
-        password: slapd.password,
-        baseDn: slapd.baseDn,
-      },
-    });
+    const ds = await directLdapSource(h, t.tenantId, slapd);
     const job = await createSyncJob(h.db.db, syncSchedules(queues), t.tenantId, admin, {
       dataSourceId: ds.id,
       name: 'generated',

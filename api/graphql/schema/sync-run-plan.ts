@@ -3,10 +3,9 @@ import { stagedChanges, syncRunErrors } from '../../../db/schema/index.ts';
 import { approveRun, rejectRun } from '../../../sync/engine/approval.ts';
 import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
-import { syncRunRow } from '../loaders-sync.ts';
-import { identityActor, requireId } from './common.ts';
-import { domain, mutationErrors } from './errors.ts';
-import { SyncRunRef } from './sync-run.ts';
+import { identityActor } from './common.ts';
+import { mutationErrors } from './errors.ts';
+import { onRun, SyncRunRef } from './sync-run.ts';
 import { UserRef } from './user.ts';
 
 /** What a run could not apply and what it plans (the mass-change guard), and deciding the plan. */
@@ -95,18 +94,9 @@ builder.mutationFields((t) => ({
     errors: { types: mutationErrors, directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) =>
-      domain(async () => {
-        const local = requireId(id, 'SyncRun');
-        const run = await approveRun(
-          ctx.db.db,
-          ctx.services.queues,
-          tenantOf(ctx),
-          identityActor(ctx),
-          local,
-        );
-        ctx.loaders.syncRun.clear(local);
-        return syncRunRow(run);
-      }),
+      onRun(ctx, id, (run) =>
+        approveRun(ctx.db.db, ctx.services.queues, tenantOf(ctx), identityActor(ctx), run),
+      ),
   }),
   rejectRun: t.field({
     type: SyncRunRef,
@@ -116,11 +106,6 @@ builder.mutationFields((t) => ({
     errors: { types: mutationErrors, directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) =>
-      domain(async () => {
-        const local = requireId(id, 'SyncRun');
-        const run = await rejectRun(ctx.db.db, tenantOf(ctx), identityActor(ctx), local);
-        ctx.loaders.syncRun.clear(local);
-        return syncRunRow(run);
-      }),
+      onRun(ctx, id, (run) => rejectRun(ctx.db.db, tenantOf(ctx), identityActor(ctx), run)),
   }),
 }));

@@ -1,4 +1,4 @@
-import { cancelRun, requestRun } from '../../../sync/jobs/runs.ts';
+import { cancelRun, requestRun, type SyncRunRecord } from '../../../sync/jobs/runs.ts';
 import { builder } from '../builder.ts';
 import { type GraphQLContext, tenantOf } from '../context.ts';
 import { localId } from '../ids.ts';
@@ -108,6 +108,19 @@ builder.node(SyncRunRef, {
   }),
 });
 
+/** A mutation on one run by global id: the domain call, then the run as it is now. */
+export const onRun = (
+  ctx: GraphQLContext,
+  id: string,
+  act: (runId: string) => Promise<SyncRunRecord>,
+): Promise<SyncRunRow> =>
+  domain(async () => {
+    const local = requireId(id, 'SyncRun');
+    const run = await act(local);
+    ctx.loaders.syncRun.clear(local);
+    return syncRunRow(run);
+  });
+
 builder.objectField(SyncJobRef, 'runs', (t) =>
   t.connection({
     type: SyncRunRef,
@@ -155,17 +168,8 @@ builder.mutationFields((t) => ({
     errors: { types: mutationErrors, directResult: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, { id }, ctx) =>
-      domain(async () => {
-        const local = requireId(id, 'SyncRun');
-        const run = await cancelRun(
-          ctx.db.db,
-          ctx.services.queues,
-          tenantOf(ctx),
-          identityActor(ctx),
-          local,
-        );
-        ctx.loaders.syncRun.clear(local);
-        return syncRunRow(run);
-      }),
+      onRun(ctx, id, (run) =>
+        cancelRun(ctx.db.db, ctx.services.queues, tenantOf(ctx), identityActor(ctx), run),
+      ),
   }),
 }));
