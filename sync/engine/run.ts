@@ -78,24 +78,45 @@ export class Interrupted extends Error {
 
 type RunRow = SyncRunRecord;
 
-/** queued → running (or a restart of a running run whose worker died). */
-async function claim(db: Database, runId: string): Promise<RunRow | undefined> {
-  const [run] = await db
-    .update(syncRuns)
-    .set({
-      status: 'running',
-      startedAt: sql`coalesce(${syncRuns.startedAt}, now())`,
-      attempts: sql`${syncRuns.attempts} + 1`,
-      progressAt: sql`now()`,
-    })
-    .where(and(eq(syncRuns.id, runId), sql`${syncRuns.status} in ('queued', 'running')`))
-    .returning();
-  return run;
+/**
+ * queued → running, or a restart of a running run whose worker died. Returns the run and
+ * whether it was already running (a restart), or undefined when it is neither.
+ */
+async function claim(
+  db: Database,
+  runId: string,
+): Promise<{ run: RunRow; restart: boolean } | undefined> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ status: syncRuns.status })
+      .from(syncRuns)
+      .where(eq(syncRuns.id, runId))
+      .for('update');
+    if (before?.status !== 'queued' && before?.status !== 'running') return undefined;
+    const [run] = await tx
+      .update(syncRuns)
+      .set({
+        status: 'running',
+        startedAt: sql`coalesce(${syncRuns.startedAt}, now())`,
+        attempts: sql`${syncRuns.attempts} + 1`,
+        progressAt: sql`now()`,
+      })
+      .where(eq(syncRuns.id, runId))
+      .returning();
+    return run && { run, restart: before.status === 'running' };
+  });
 }
 
-/** A restarted run starts its counters, errors and plan over (its writes are idempotent). */
+/**
+ * A restarted run starts over (its writes are idempotent): its counters, errors and plan; an
+ * approved plan being applied keeps its read's counters and plan and recounts what it applies.
+ */
 async function resetForRestart(db: Database, run: RunRow): Promise<void> {
   await db.transaction(async (tx) => {
+    if (run.decision === 'approved') {
+      await tx.update(syncRuns).set({ deactivated: 0, deleted: 0 }).where(eq(syncRuns.id, run.id));
+      return;
+    }
     await tx
       .update(syncRuns)
       .set({
@@ -110,9 +131,7 @@ async function resetForRestart(db: Database, run: RunRow): Promise<void> {
       })
       .where(eq(syncRuns.id, run.id));
     await tx.delete(syncRunErrors).where(eq(syncRunErrors.runId, run.id));
-    if (run.decision !== 'approved') {
-      await tx.execute(sql`delete from staged_changes where run_id = ${run.id}`);
-    }
+    await tx.execute(sql`delete from staged_changes where run_id = ${run.id}`);
   });
 }
 
@@ -248,12 +267,13 @@ async function load(db: Database, run: RunRow): Promise<Loaded> {
 /** Runs (or restarts) one run to its end. Infrastructure errors propagate for a retry. */
 export async function executeRun(deps: EngineDeps, runId: string): Promise<void> {
   const { db, logger } = deps;
-  const run = await claim(db, runId);
-  if (!run) {
+  const claimed = await claim(db, runId);
+  if (!claimed) {
     logger.info({ runId }, 'sync run no longer queued; skipped');
     return;
   }
-  if (run.attempts > 1) {
+  const { run } = claimed;
+  if (claimed.restart) {
     logger.warn({ runId, attempt: run.attempts }, 'sync run restarted after an interruption');
     await resetForRestart(db, run);
   }
