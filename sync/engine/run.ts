@@ -21,7 +21,7 @@ import type { Entry } from '../../agent/protocol.ts';
 import type { Actor } from '../../api/identity/audit.ts';
 import type { Database } from '../../db/client.ts';
 import { dataSources, syncJobs, syncRunErrors, syncRuns } from '../../db/schema/index.ts';
-import { isStorageOutage } from '../../scim/render.ts';
+import { isStorageOutage, pgCode } from '../../scim/render.ts';
 import type { SyncRunRecord } from '../jobs/runs.ts';
 import {
   deltaFilter,
@@ -524,7 +524,13 @@ export function holdReason(
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** PostgreSQL (or network) outages: the worker retries the run (it restarts safely). */
+/**
+ * PostgreSQL (or network) outages, and deadlocks or serialization failures between two pages
+ * written at once (entries of two pages sharing a userName): the worker retries the run, which
+ * restarts safely.
+ */
 const isInfrastructure = (e: unknown): boolean =>
   isStorageOutage(e) ||
+  pgCode(e) === '40P01' ||
+  pgCode(e) === '40001' ||
   /^E(CONN|PIPE|TIMEDOUT)/.test(String((e as { code?: unknown })?.code ?? ''));
