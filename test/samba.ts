@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, InvalidCredentialsError } from 'ldapts';
+import { which } from './slapd.ts';
 
 const run = promisify(execFile);
 
@@ -74,7 +75,6 @@ const PROVISION_ARGS = [
 ];
 /** Part of the template cache key: bump when buildTemplate changes beyond its args and LDIF. */
 const TEMPLATE_REVISION = 1;
-const SBIN = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 export interface SeededUser {
   dn: string;
@@ -384,18 +384,6 @@ async function ldapTool(tool: string, url: string, password: string, file: strin
   await run(await which(tool), args).catch((e: Error & { stderr?: string }) => {
     throw new Error(`${tool} failed: ${e.stderr?.trim() || e.message}`);
   });
-}
-
-async function which(name: string): Promise<string> {
-  const dirs = [...(process.env.PATH ?? '').split(':'), ...SBIN].filter(Boolean);
-  for (const d of dirs) {
-    const candidate = path.join(d, name);
-    try {
-      await fs.access(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  throw new Error(`${name} not found`);
 }
 
 /** Debian packages not installed (dpkg-query), or all of them when a tool is missing. */

@@ -104,7 +104,8 @@ export async function startSlapd(options: StartSlapdOptions = {}): Promise<TestS
   }
 }
 
-async function which(name: string): Promise<string> {
+/** The path of an executable from PATH or the sbin directories (Debian puts daemons there). */
+export async function which(name: string): Promise<string> {
   const dirs = [...(process.env.PATH ?? '').split(':'), ...SBIN].filter(Boolean);
   for (const d of dirs) {
     const candidate = path.join(d, name);
