@@ -100,7 +100,10 @@ export function withoutSchemas(doc: ScimDoc): ScimDoc {
  */
 export function resolveLenient(kind: ResourceKind, path: string): ResolvedAttr | undefined {
   let cache = resolved.get(kind);
-  if (!cache) resolved.set(kind, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    resolved.set(kind, cache);
+  }
   if (cache.has(path)) return cache.get(path);
   const hit = resolveUncached(kind, path);
   // Keys come from clients: the cache is bounded (a flood of distinct keys only empties it).
