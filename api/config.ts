@@ -32,6 +32,7 @@ const schema = z.object({
   IDHUB_AGENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   IDHUB_SYNC_WORKERS: z.coerce.number().int().min(0).max(32).default(2),
   IDHUB_SYNC_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  IDHUB_SYNC_RECOVER_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   IDHUB_QUEUE_PREFIX: z
     .string()
     .regex(/^\{[A-Za-z0-9_.-]{1,64}\}$/, 'must be a Redis hash tag such as {idhub}')
@@ -69,6 +70,8 @@ export interface Config {
   syncWorkers: number;
   /** A run's BullMQ lock: a replica that dies holding a run loses it after this long. */
   syncLockMs: number;
+  /** How often the worker re-enqueues runs whose queue entry was lost (0: never). */
+  syncRecoverMs: number;
   /** BullMQ key prefix (a Redis Cluster hash tag): several deployments can share one Redis. */
   queuePrefix: string;
   /** HTTPS: PEM files. With a client CA, agents' certificates must chain to it. */
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replicaName: e.IDHUB_REPLICA_NAME ?? `${os.hostname()}:${process.pid}`,
     syncWorkers: e.IDHUB_SYNC_WORKERS,
     syncLockMs: e.IDHUB_SYNC_LOCK_MS,
+    syncRecoverMs: e.IDHUB_SYNC_RECOVER_MS,
     queuePrefix: e.IDHUB_QUEUE_PREFIX,
     tls: e.IDHUB_TLS_CERT
       ? {

@@ -50,6 +50,7 @@ export async function startHub(config: Config, logger: Logger): Promise<RunningH
           logger,
           concurrency: config.syncWorkers,
           lockMs: config.syncLockMs,
+          recoverEveryMs: config.syncRecoverMs,
         })
       : undefined;
   const app = createApp(services);

@@ -20,7 +20,7 @@ let worker: SyncWorker;
 
 beforeAll(async () => {
   ldap = await startSlapd();
-  worker = startTestWorker(h, { recoverEveryMs: 3_600_000 });
+  worker = startTestWorker(h);
 });
 afterAll(async () => {
   await worker?.close();
@@ -49,7 +49,7 @@ describe('sync worker', () => {
       values (${t.tenantId}, ${j.id}, 'manual', 'operator', now() - interval '2 minutes') returning id`;
     const runId = run?.id as string;
     expect(await queue.getJob(runJobId(runId))).toBeUndefined();
-    expect(await worker.recover()).toBeGreaterThanOrEqual(1);
+    expect(await worker.recover({ tenantId: t.tenantId })).toBe(1);
     const done = await until(
       async () => {
         const [r] = await h.db

@@ -34,13 +34,20 @@ export interface SyncWorkerDeps {
   concurrency?: number;
   /** BullMQ lock of a run in progress; a dead worker's run moves on after it (default 30 s). */
   lockMs?: number;
-  /** How often queued/running runs are checked against the queue (default 60 s). */
+  /**
+   * How often queued/running runs are checked against the queue (default 60 s). 0: never, and
+   * no schedule reconciliation at start either — for a worker that must not touch other
+   * deployments' runs sharing its database (tests with private queue prefixes).
+   */
   recoverEveryMs?: number;
 }
 
 export interface SyncWorker {
-  /** Runs one recovery pass now (also run at start and periodically). */
-  recover(): Promise<number>;
+  /**
+   * Runs one recovery pass now (also run at start and periodically); `tenantId` limits it to
+   * one tenant's runs. Returns how many runs were enqueued again.
+   */
+  recover(opts?: { tenantId?: string }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -104,12 +111,13 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   );
 
   /** Queued or running runs without a live BullMQ job get one again. */
-  async function recover(): Promise<number> {
+  async function recover(opts: { tenantId?: string } = {}): Promise<number> {
     const stale = await db.db
       .select()
       .from(syncRuns)
       .where(
         and(
+          opts.tenantId ? eq(syncRuns.tenantId, opts.tenantId) : undefined,
           sql`${syncRuns.status} in ('queued', 'running')`,
           lt(
             sql`coalesce(${syncRuns.progressAt}, ${syncRuns.createdAt})`,
@@ -138,16 +146,21 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     return repaired;
   }
 
+  const every = deps.recoverEveryMs ?? 60_000;
   const boot = (async () => {
+    if (every <= 0) return;
     await reconcileSchedules(db.db, queues).catch((err) =>
       log.warn({ err }, 'schedules not reconciled'),
     );
     await recover().catch((err) => log.warn({ err }, 'sync recovery'));
   })();
-  const timer = setInterval(() => {
-    recover().catch((err) => log.warn({ err }, 'sync recovery'));
-  }, deps.recoverEveryMs ?? 60_000);
-  timer.unref();
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          recover().catch((err) => log.warn({ err }, 'sync recovery'));
+        }, every)
+      : undefined;
+  timer?.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -155,7 +168,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     close() {
       closing ??= (async () => {
         stopping = true;
-        clearInterval(timer);
+        if (timer) clearInterval(timer);
         await boot;
         await worker.close();
         await connection.quit().catch(() => connection.disconnect());

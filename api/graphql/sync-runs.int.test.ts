@@ -11,6 +11,9 @@ afterAll(async () => {
   for (const id of created) await queue.removeJobScheduler(`sync-job:${id}`);
   const runs = await h.db.sql`select id from sync_runs where job_id = any(${created}::uuid[])`;
   for (const r of runs) await queue.remove(`run-${r.id}`);
+  // No active runs left behind for a worker elsewhere in the run to recover.
+  await h.db.sql`update sync_runs set status = 'cancelled', finished_at = now()
+    where job_id = any(${created}::uuid[]) and status in ('queued', 'running')`;
 });
 
 const local = (globalId: string) =>

@@ -46,6 +46,8 @@ export const startTestWorker = (h: Harness, o: Partial<SyncWorkerDeps> = {}): Sy
     queues: h.services.queues,
     gateway: h.services.gateway,
     logger: h.services.logger,
+    // Other test files' runs share the database: no recovery unless a test asks for it.
+    recoverEveryMs: 0,
     ...o,
   });
 

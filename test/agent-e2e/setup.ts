@@ -24,6 +24,8 @@ export function hubEnv(
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: inject('redisUrl'),
     IDHUB_QUEUE_PREFIX: queuePrefixOf(dataDir),
+    // The database is shared with every other test file: no recovery of their runs.
+    IDHUB_SYNC_RECOVER_MS: '0',
     IDHUB_DATA_DIR: dataDir,
     IDHUB_OPERATOR_TOKEN: 'idh_op_e2e-operator-token-0123456789',
     IDHUB_AGENT_HEARTBEAT_MS: String(HEARTBEAT_MS),
