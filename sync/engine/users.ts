@@ -14,10 +14,8 @@ import { type Actor, type AuditEntry, recordAudits } from '../../api/identity/au
 import { deactivateUsers, reactivateUser } from '../../api/identity/cascade.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import type { ScimDoc, SyncJobKind } from '../../db/schema/index.ts';
-import { ScimError } from '../../scim/errors.ts';
 import { pgCode } from '../../scim/render.ts';
-import { normalizeResource } from '../../scim/resource/normalize.ts';
-import { SCHEMA, userKind } from '../../scim/schemas/index.ts';
+import { SCHEMA } from '../../scim/schemas/index.ts';
 import { nameKey } from '../../scim/store/keys.ts';
 import { columns, storedDoc } from '../../scim/store/resources.ts';
 import { anchorOf, applyMapping, MappingError } from '../mapping/index.ts';
@@ -72,7 +70,7 @@ export const zeroCounts = (): PageCounts => ({
 export interface Candidate {
   dn: string;
   anchor: string;
-  /** The mapped document (normalised), organisation excluded. */
+  /** The mapped document (SCIM-canonical as mapped), organisation excluded. */
   doc: ScimDoc;
   /** Whether the mapping owns the organisation, and the one it gives (null: none). */
   organization: { id: string | null } | undefined;
@@ -142,7 +140,7 @@ function desiredActive(kind: SyncJobKind, mapped: ScimDoc): boolean {
   return mapped.active !== false;
 }
 
-/** A mapped entry before normalisation (which only entries to be written need). */
+/** A mapped entry, with what deciding whether it changed needs. */
 interface Mapped {
   entry: Entry;
   anchor: string;
@@ -192,9 +190,13 @@ function mapEntries(
   return out;
 }
 
-/** Normalises a mapped entry into a candidate for writing (the SCIM rules for the document). */
+/**
+ * A mapped entry as a candidate for writing. The mapping's output is already what SCIM
+ * normalisation would make of it (targets resolved against the schemas, typed non-empty values,
+ * at most one primary: sync/mapping/canonical.test.ts), so it is not normalised again.
+ */
 async function toCandidate(ctx: PageContext, m: Mapped, hasOrgRule: boolean): Promise<Candidate> {
-  const { doc } = normalizeResource(userKind, m.user, 'create');
+  const doc: ScimDoc = m.user;
   doc.active = m.active;
   let organization: Candidate['organization'];
   if (hasOrgRule && ctx.settings.options.organizations) {
@@ -284,7 +286,7 @@ interface Planned {
 
 /** A page mapped and validated, not yet compared with the hub (the CPU half of a page). */
 export interface PreparedPage {
-  /** Entries to create or update (normalised). */
+  /** Entries to create or update. */
   candidates: Candidate[];
   counts: PageCounts;
   errors: EntryError[];
@@ -295,7 +297,7 @@ export interface PreparedPage {
 }
 
 /**
- * The CPU half of a page: map, anchor, normalise. It touches no user or link, so the run
+ * The CPU half of a page: map, anchor, look up links. It writes no user or link, so the run
  * prepares the next page while the previous one is written (it yields to the event loop as
  * it goes, so that write keeps moving).
  */
@@ -326,12 +328,7 @@ export async function prepareUserPage(ctx: PageContext, entries: Entry[]): Promi
     }
     // Let the previous page's statements go on between slices of this CPU work.
     if (++n % 100 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    try {
-      candidates.push(await toCandidate(ctx, m, hasOrgRule));
-    } catch (e) {
-      if (e instanceof ScimError) fail(m.entry.id, e.detail);
-      else throw e;
-    }
+    candidates.push(await toCandidate(ctx, m, hasOrgRule));
   }
   counts.unchanged = unchanged.length;
   return { candidates, counts, errors, linked, unchangedAccounts: unchanged };

@@ -110,6 +110,8 @@ export function compileMapping(input: MappingInput | unknown): CompileResult {
   const problems: string[] = [];
   const rules: CompiledRule[] = [];
   const seen = new Map<string, number>();
+  /** Per multi-valued attribute: the element (by its filter) that may be primary, and its rule. */
+  const primaries = new Map<string, { element: string; rule: number }>();
   outer.data.rules.forEach((raw, i) => {
     const rule = compileRule(raw, `rules.${i}`, problems);
     if (!rule) return;
@@ -120,6 +122,18 @@ export function compileMapping(input: MappingInput | unknown): CompileResult {
       );
     }
     seen.set(rule.target.key, i);
+    // RFC 7643 §2.4: at most one value of a multi-valued attribute is primary.
+    const { element, schema, docPath } = rule.target;
+    if (element && (element.match.primary === true || element.sub === 'primary')) {
+      const attr = `${schema}:${docPath.join('.')}`;
+      const match = JSON.stringify(Object.entries(element.match).sort());
+      const other = primaries.get(attr);
+      if (other && other.element !== match) {
+        problems.push(
+          `rules.${i}.target: "${rule.target.text}" could make a second value of ${docPath.join('.')} primary (rules.${other.rule} already can)`,
+        );
+      } else primaries.set(attr, { element: match, rule: i });
+    }
     rules.push(rule);
   });
   // Only when every rule compiled: a broken userName rule has already said what is wrong.
