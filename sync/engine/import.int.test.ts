@@ -169,6 +169,50 @@ describe('import_active from OpenLDAP (direct)', () => {
     expect(String(err?.entry)).toMatch(/^uid=bob,/);
   });
 
+  it("resolves the enterprise manager's DN to the manager's user id, whichever page came first", async () => {
+    const t = await h.tenant();
+    const ds = await f.directSource(t.tenantId, ldap);
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    await ldapModify(
+      ldap,
+      `dn: uid=bob,${people()}\nchangetype: modify\nadd: manager\nmanager: uid=alice,${people()}\n\n` +
+        `dn: uid=alice,${people()}\nchangetype: modify\nadd: manager\nmanager: uid=nobody,${people()}\n\n`,
+    );
+    try {
+      const job = await f.job(t.tenantId, {
+        dataSourceId: ds.id,
+        kind: 'import_active',
+        baseDn: people(),
+        // One entry per page: the manager may well be written after its report.
+        options: { pageSize: 1 },
+        mapping: {
+          rules: [
+            { target: 'userName', source: 'uid' },
+            { target: `${ENT}:manager.value`, source: 'manager' },
+          ],
+        },
+      });
+      expect(await f.runNow(t.tenantId, job.id)).toMatchObject({ status: 'succeeded', created: 5 });
+      const byName = new Map((await usersOf(t.tenantId)).map((u) => [u.user_name, u]));
+      expect(byName.get('bob')?.doc[ENT].manager).toEqual({ value: byName.get('alice')?.id });
+      // A manager outside the import keeps its DN until it is imported.
+      expect(byName.get('alice')?.doc[ENT].manager).toEqual({ value: `uid=nobody,${people()}` });
+      const bobVersion = byName.get('bob')?.version;
+      // Nothing changed: nothing is written again.
+      await h.db.sql`update sync_jobs set options = '{"delta": false}'::jsonb where id = ${job.id}`;
+      expect(await f.runNow(t.tenantId, job.id)).toMatchObject({ unchanged: 5, updated: 0 });
+      expect((await usersOf(t.tenantId)).find((u) => u.user_name === 'bob')?.version).toBe(
+        bobVersion,
+      );
+    } finally {
+      await ldapModify(
+        ldap,
+        `dn: uid=bob,${people()}\nchangetype: modify\ndelete: manager\n\n` +
+          `dn: uid=alice,${people()}\nchangetype: modify\ndelete: manager\n\n`,
+      );
+    }
+  });
+
   it('refuses invalid settings when the job is saved', async () => {
     const t = await h.tenant();
     const ds = await f.directSource(t.tenantId, ldap);

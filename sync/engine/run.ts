@@ -32,6 +32,7 @@ import {
   type Watermark,
 } from './directory.ts';
 import { syncGroups } from './groups.ts';
+import { resolveManagers } from './managers.ts';
 import { applyStaged, type MissingPlan, markMissing, stageMissing } from './missing.ts';
 import { organizationResolver } from './organizations.ts';
 import {
@@ -436,6 +437,12 @@ async function scan(deps: EngineDeps, run: RunRow, log: Logger): Promise<void> {
     throw e;
   }
   charge('writeWaitMs');
+
+  // Manager DNs → user ids, once every user of the read has its link.
+  const managers = await resolveManagers(ctx).catch((e: unknown) => {
+    throw isInfrastructure(e) ? e : new RunFailure(`resolving managers failed: ${describe(e)}`);
+  });
+  if (managers) log.info({ managers }, 'managers resolved');
 
   if (settings.options.groups) {
     // Groups after users (members resolve through their account links), before reconcile.
