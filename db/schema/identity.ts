@@ -16,6 +16,10 @@ import { lifecycleDates, tenantRef } from './columns.ts';
 
 export type ScimDoc = Record<string, unknown>;
 
+/** jsonb path of the enterprise manager's value, as text for `#>>` (index and query share it). */
+export const PENDING_MANAGER_PATH =
+  '{urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,manager,value}';
+
 /**
  * A SCIM user. `doc` holds the resource (core attributes at top level, extensions under their
  * URN) without id/meta/groups; the columns beside it are projections used for uniqueness,
@@ -44,6 +48,11 @@ export const users = pgTable(
     index('users_tenant_external_id_idx').on(t.tenantId, t.externalId),
     index('users_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
     index('users_tenant_updated_idx').on(t.tenantId, t.updatedAt),
+    // Users whose enterprise manager is still a directory DN (sync/engine/managers.ts): the
+    // pass after each sync run reads only these, not the whole tenant.
+    index('users_pending_manager_idx')
+      .on(t.tenantId)
+      .where(sql.raw(`(doc #>> '${PENDING_MANAGER_PATH}') like '%=%'`)),
   ],
 );
 

@@ -43,6 +43,10 @@ export const accounts = pgTable(
   (t) => [
     uniqueIndex('accounts_system_key').on(t.tenantId, t.systemId, t.externalKey),
     index('accounts_user_idx').on(t.userId),
+    // DN lookups of links (group members and managers named by DN). DN first, on purpose: an
+    // index led by (tenant, system) would compete with accounts_system_key for anchor lookups,
+    // and PostgreSQL, with statistics stale after a bulk import, could pick it and scan.
+    index('accounts_dn_idx').on(sql`lower(${t.dn})`),
   ],
 );
 

@@ -8,6 +8,7 @@
  * hash covers the mapped DN, so a resolved id is not rewritten while nothing changes.
  */
 import { sql } from 'drizzle-orm';
+import { PENDING_MANAGER_PATH } from '../../db/schema/index.ts';
 import { SCHEMA } from '../../scim/schemas/index.ts';
 import type { PageContext } from './users.ts';
 
@@ -19,26 +20,30 @@ export const mapsManager = (ctx: Pick<PageContext, 'settings'>) =>
     (r) => r.target.docPath.length === 3 && r.target.docPath.every((p, i) => p === MANAGER_PATH[i]),
   );
 
-/** DNs compared case-insensitively, without the spaces some servers put after commas. */
-const dnKey = (v: ReturnType<typeof sql>) => sql`lower(regexp_replace(${v}, ',\\s+', ',', 'g'))`;
-
 /** Resolves pending manager DNs of this source's users; returns how many users changed. */
 export async function resolveManagers(ctx: PageContext): Promise<number> {
   if (ctx.dryRun || !mapsManager(ctx)) return 0;
   const path = sql`array[${MANAGER_PATH[0]}::text, 'manager', 'value']`;
+  // The literal predicate of the partial index users_pending_manager_idx: only users whose
+  // manager is still a DN are read, not the whole tenant.
+  const pendingDn = sql.raw(`(u.doc #>> '${PENDING_MANAGER_PATH}')`);
   const rows = await ctx.db.execute<{ id: string }>(sql`
-    with pending as (
-      select u.id, u.doc #>> ${path} as dn
-      from users u join accounts a on a.user_id = u.id
+    with candidates as materialized (
+      -- First, and alone: statistics stale after a bulk import must not turn this into a walk
+      -- over every account of the source.
+      select u.id, ${pendingDn} as dn from users u
+      where u.tenant_id = ${ctx.tenantId} and ${pendingDn} like '%=%'
+    ), pending as (
+      select c.id, c.dn from candidates c join accounts a on a.user_id = c.id
       where a.tenant_id = ${ctx.tenantId} and a.system_id = ${ctx.systemId}
-        and u.tenant_id = ${ctx.tenantId}
-        and u.doc #>> ${path} like '%=%'
     ), resolved as (
-      select distinct on (p.id) p.id, m.user_id as manager_id
-      from pending p join accounts m on m.tenant_id = ${ctx.tenantId}
-        and m.system_id = ${ctx.systemId} and ${dnKey(sql`m.dn`)} = ${dnKey(sql`p.dn`)}
-      where m.user_id <> p.id
-      order by p.id, m.state = 'missing'
+      -- One index lookup (accounts_dn_idx) per pending user.
+      select p.id, m.user_id as manager_id
+      from pending p cross join lateral (
+        select m.user_id from accounts m
+        where m.tenant_id = ${ctx.tenantId} and m.system_id = ${ctx.systemId}
+          and lower(m.dn) = lower(p.dn) and m.user_id <> p.id
+        order by m.state = 'missing' limit 1) m
     ), changed as (
       update users u set doc = jsonb_set(u.doc, ${path}, to_jsonb(r.manager_id::text)),
         version = u.version + 1,

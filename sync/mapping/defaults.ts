@@ -16,6 +16,8 @@ const openldap: MappingInput = {
     { target: 'title', source: 'title' },
     { target: ent('employeeNumber'), source: 'employeeNumber' },
     { target: ent('department'), source: 'departmentNumber' },
+    // A DN: the sync engine turns it into the manager's user id (sync/engine/managers.ts).
+    { target: ent('manager.value'), source: 'manager' },
     { target: 'externalId', source: 'entryUUID' },
   ],
 };
@@ -32,6 +34,7 @@ const activeDirectory: MappingInput = {
     { target: 'title', source: 'title' },
     { target: ent('department'), source: 'department' },
     { target: ent('employeeNumber'), source: 'employeeID' },
+    { target: ent('manager.value'), source: 'manager' },
     {
       target: 'active',
       source: 'userAccountControl',

@@ -1,0 +1,2 @@
+CREATE INDEX "users_pending_manager_idx" ON "users" USING btree ("tenant_id") WHERE (doc #>> '{urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,manager,value}') like '%=%';--> statement-breakpoint
+CREATE INDEX "accounts_dn_idx" ON "accounts" USING btree (lower("dn"));
