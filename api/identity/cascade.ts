@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { uuidArray } from '../../db/arrays.ts';
 import type { Tx } from '../../db/client.ts';
 import { type Actor, type AuditEntry, actorLabel, recordAudit, recordAudits } from './audit.ts';
 import { type Executor, inTransaction } from './executor.ts';
@@ -36,9 +37,8 @@ export const CASCADE_REVOCATION_REASON = 'cessationOfOperation';
 
 type Changed = { id: string; user_id: string; from: string; to: string };
 
-/** `= any(ids)` for a uuid column, the ids passed as one JSON parameter. */
-const anyId = (ids: readonly string[]) =>
-  sql`any(array(select (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::uuid))`;
+/** `= any(ids)` for a uuid column. */
+const anyId = (ids: readonly string[]) => sql`any(${uuidArray(ids)})`;
 
 /** Credentials: inactive, temporary cards locked. Only rows not already there change. */
 async function cascadeCredentials(tx: Tx, tenantId: string, userIds: readonly string[]) {

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { syncRunCounters } from '../../db/schema/index.ts';
 import type { AppEnv, Services } from '../env.ts';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -171,17 +172,6 @@ function dbGauges(registry: Registry, services: Services): void {
   });
 }
 
-const SYNC_COUNTERS = [
-  'read',
-  'created',
-  'updated',
-  'unchanged',
-  'deactivated',
-  'deleted',
-  'failed',
-  'skipped',
-] as const;
-
 /**
  * Directory sync runs, read from PostgreSQL at scrape time: whichever replica's worker ran a
  * run, every replica reports the same figures (no tenant label).
@@ -193,7 +183,7 @@ function syncGauges(registry: Registry, services: Services): void {
     runs: number;
     seconds: number;
     finished: number;
-  } & Record<(typeof SYNC_COUNTERS)[number], number>;
+  } & Record<(typeof syncRunCounters)[number], number>;
   let pending: Promise<{ rows: Row[]; oldest: number }> | undefined;
   /** One query per scrape, shared by the gauges below. */
   const read = () => {
@@ -202,7 +192,7 @@ function syncGauges(registry: Registry, services: Services): void {
         const rows = await withTimeout(
           services.db.sql<Row[]>`
             select j.kind, r.status, count(*)::int as runs,
-              ${services.db.sql.unsafe(SYNC_COUNTERS.map((c) => `coalesce(sum(r.${c}), 0)::float8 as ${c}`).join(', '))},
+              ${services.db.sql.unsafe(syncRunCounters.map((c) => `coalesce(sum(r.${c}), 0)::float8 as ${c}`).join(', '))},
               coalesce(sum(extract(epoch from r.finished_at - r.started_at)), 0)::float8 as seconds,
               count(r.finished_at) filter (where r.started_at is not null)::int as finished
             from sync_runs r join sync_jobs j on j.id = r.job_id
@@ -260,7 +250,7 @@ function syncGauges(registry: Registry, services: Services): void {
     (set, d) => {
       for (const kind of new Set(d.rows.map((r) => r.kind))) {
         const rows = d.rows.filter((r) => r.kind === kind);
-        for (const c of SYNC_COUNTERS)
+        for (const c of syncRunCounters)
           set(
             { kind, outcome: c },
             rows.reduce((n, r) => n + Number(r[c]), 0),

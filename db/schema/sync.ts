@@ -28,6 +28,17 @@ export const syncRunStatuses = [
   'cancelled',
 ] as const;
 export type SyncRunStatus = (typeof syncRunStatuses)[number];
+/** The counter columns of a run (what it read and did with the entries). */
+export const syncRunCounters = [
+  'read',
+  'created',
+  'updated',
+  'unchanged',
+  'deactivated',
+  'deleted',
+  'failed',
+  'skipped',
+] as const;
 
 /**
  * A directory import of one data source: what to read (base DN, scope, filter), how to map

@@ -41,7 +41,7 @@ function values(entry: Entry | undefined, name: string): string[] {
 }
 
 /** Lower-case, spaces after commas dropped: enough to tell which context holds a base DN. */
-const dnKey = (dn: string) => dn.toLowerCase().replace(/,\s+/g, ',').trim();
+export const dnKey = (dn: string) => dn.toLowerCase().replace(/,\s+/g, ',').trim();
 
 /** The naming context that holds `baseDn` (the longest suffix match). */
 export function namingContextOf(contexts: string[], baseDn: string): string | undefined {

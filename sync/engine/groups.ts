@@ -19,6 +19,7 @@ import { sql } from 'drizzle-orm';
 import { parseDn } from '../../agent/connectors/ldap/dn.ts';
 import { type Entry, MAX_PAGE_SIZE } from '../../agent/protocol.ts';
 import { changedAttributes, recordAudit } from '../../api/identity/audit.ts';
+import { textArray } from '../../db/arrays.ts';
 import type { Tx } from '../../db/client.ts';
 import type { ScimDoc } from '../../db/schema/index.ts';
 import { ScimError } from '../../scim/errors.ts';
@@ -41,9 +42,6 @@ import { anchorAttribute, type DirectoryKind, type SyncOptions } from './setting
 import type { EntryError, PageContext } from './users.ts';
 
 export type { GroupCounts };
-
-const textArray = (values: string[]) =>
-  sql`array(select jsonb_array_elements_text(${json(values)}::jsonb))`;
 
 export type GroupOptions = NonNullable<SyncOptions['groups']>;
 

@@ -14,6 +14,7 @@ import type { Database, Tx } from '../../db/client.ts';
 import { recordChange } from '../../scim/store/outbox.ts';
 import { deleteResource } from '../../scim/store/resources.ts';
 import type { SyncRunRecord } from '../jobs/runs.ts';
+import { dnKey } from './directory.ts';
 import type { JobSettings } from './settings.ts';
 
 export interface MissingPlan {
@@ -25,13 +26,16 @@ export interface MissingPlan {
 
 type Run = Pick<SyncRunRecord, 'id' | 'tenantId' | 'jobId'>;
 
-/** Accounts of this source under the base DN that this run did not see. */
-const missingWhere = (run: Run, systemId: string, baseDn: string) => {
-  const base = baseDn.toLowerCase().replace(/,\s+/g, ',');
-  return sql`a.tenant_id = ${run.tenantId} and a.system_id = ${systemId}
-    and a.state <> 'missing' and a.last_seen_run is distinct from ${run.id}
+/** Linked accounts (`a`) of this source under the base DN that are not already missing. */
+const inScope = (run: Run, systemId: string, baseDn: string) => {
+  const base = dnKey(baseDn);
+  return sql`a.tenant_id = ${run.tenantId} and a.system_id = ${systemId} and a.state <> 'missing'
     and (lower(a.dn) = ${base} or lower(a.dn) like ${`%,${escapeLike(base)}`})`;
 };
+
+/** Accounts of this source under the base DN that this run did not see. */
+const missingWhere = (run: Run, systemId: string, baseDn: string) =>
+  sql`${inScope(run, systemId, baseDn)} and a.last_seen_run is distinct from ${run.id}`;
 
 /** Stores the plan of a complete read as staged changes and counts it. */
 export async function stageMissing(
@@ -41,7 +45,6 @@ export async function stageMissing(
   baseDn: string,
   settings: JobSettings,
 ): Promise<MissingPlan> {
-  const base = baseDn.toLowerCase().replace(/,\s+/g, ',');
   const action = settings.options.missing === 'delete' ? 'delete' : 'deactivate';
   return db.transaction(async (tx) => {
     await tx.execute(sql`delete from staged_changes where run_id = ${run.id}`);
@@ -55,9 +58,7 @@ export async function stageMissing(
         ${action === 'deactivate' ? sql`and u.active` : sql``}`);
     const [counts] = await tx.execute<{ planned: number; in_scope: number }>(sql`
       select (select count(*)::int from staged_changes where run_id = ${run.id}) as planned,
-        (select count(*)::int from accounts a where a.tenant_id = ${run.tenantId}
-           and a.system_id = ${systemId} and a.state <> 'missing'
-           and (lower(a.dn) = ${base} or lower(a.dn) like ${`%,${escapeLike(base)}`})) as in_scope`);
+        (select count(*)::int from accounts a where ${inScope(run, systemId, baseDn)}) as in_scope`);
     const planned = counts?.planned ?? 0;
     return {
       deactivate: action === 'deactivate' ? planned : 0,

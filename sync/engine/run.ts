@@ -20,7 +20,13 @@ import type { AgentGateway } from '../../agent/gateway/types.ts';
 import type { Entry } from '../../agent/protocol.ts';
 import type { Actor } from '../../api/identity/audit.ts';
 import type { Database } from '../../db/client.ts';
-import { dataSources, syncJobs, syncRunErrors, syncRuns } from '../../db/schema/index.ts';
+import {
+  dataSources,
+  syncJobs,
+  syncRunCounters,
+  syncRunErrors,
+  syncRuns,
+} from '../../db/schema/index.ts';
 import { isStorageOutage, pgCode } from '../../scim/render.ts';
 import type { SyncRunRecord } from '../jobs/runs.ts';
 import {
@@ -120,16 +126,7 @@ async function resetForRestart(db: Database, run: RunRow): Promise<void> {
     }
     await tx
       .update(syncRuns)
-      .set({
-        read: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        deactivated: 0,
-        deleted: 0,
-        failed: 0,
-        skipped: 0,
-      })
+      .set(Object.fromEntries(syncRunCounters.map((c) => [c, 0])))
       .where(eq(syncRuns.id, run.id));
     await tx.delete(syncRunErrors).where(eq(syncRunErrors.runId, run.id));
     await tx.execute(sql`delete from staged_changes where run_id = ${run.id}`);
@@ -160,14 +157,7 @@ async function progress(
     const [row] = await tx
       .update(syncRuns)
       .set({
-        read: add('read'),
-        created: add('created'),
-        updated: add('updated'),
-        unchanged: add('unchanged'),
-        deactivated: add('deactivated'),
-        deleted: add('deleted'),
-        failed: add('failed'),
-        skipped: add('skipped'),
+        ...Object.fromEntries(syncRunCounters.map((k) => [k, add(k)])),
         progressAt: sql`now()`,
       })
       .where(eq(syncRuns.id, run.id))

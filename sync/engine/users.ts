@@ -12,9 +12,11 @@ import { sql } from 'drizzle-orm';
 import type { Entry } from '../../agent/protocol.ts';
 import { type Actor, type AuditEntry, recordAudits } from '../../api/identity/audit.ts';
 import { deactivateUsers, reactivateUser } from '../../api/identity/cascade.ts';
+import { textArray, uuidArray } from '../../db/arrays.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import type { ScimDoc, SyncJobKind } from '../../db/schema/index.ts';
 import { pgCode } from '../../scim/render.ts';
+import { isObject } from '../../scim/resource/util.ts';
 import { SCHEMA } from '../../scim/schemas/index.ts';
 import { nameKey } from '../../scim/store/keys.ts';
 import { columns, storedDoc } from '../../scim/store/resources.ts';
@@ -105,9 +107,6 @@ export function ownedAttributes(settings: JobSettings): {
   core.add('active');
   return { core, ext };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The current document with every owned attribute replaced by what the directory says now. */
 export function mergeDoc(
@@ -252,7 +251,7 @@ async function linkedAccounts(ctx: PageContext, anchors: string[]): Promise<Map<
     select a.id as account_id, a.external_key, a.user_id, a.state_hash, a.dn, u.active
     from accounts a join users u on u.id = a.user_id
     where a.tenant_id = ${ctx.tenantId} and a.system_id = ${ctx.systemId}
-      and a.external_key = any(${sql`array(select jsonb_array_elements_text(${json(anchors)}::jsonb))`})`);
+      and a.external_key = any(${textArray(anchors)})`);
   return new Map(rows.map((r) => [r.external_key, r]));
 }
 
@@ -266,7 +265,7 @@ async function correlate(ctx: PageContext, keys: string[]): Promise<Map<string, 
          and a.system_id = ${ctx.systemId} limit 1) as linked_key
     from users u
     where u.tenant_id = ${ctx.tenantId}
-      and ${column} = any(${sql`array(select jsonb_array_elements_text(${json(keys)}::jsonb))`})`);
+      and ${column} = any(${textArray(keys)})`);
   const out = new Map<string, Matched>();
   for (const r of rows) if (!out.has(r.key)) out.set(r.key, r);
   return out;
@@ -453,7 +452,7 @@ export async function writePlan(ctx: PageContext, plan: PagePlan): Promise<PageR
 async function markSeen(db: Database | Tx, runId: string, accountIds: string[]): Promise<void> {
   if (!accountIds.length) return;
   await db.execute(sql`update accounts set last_seen_run = ${runId}, last_seen_at = now()
-    where id = any(${sql`array(select (jsonb_array_elements_text(${json(accountIds)}::jsonb))::uuid)`})`);
+    where id = any(${uuidArray(accountIds)})`);
 }
 
 type UserRow = {
@@ -465,6 +464,13 @@ type UserRow = {
 
 const withOrg = (p: Planned, current: string | null): string | null =>
   p.c.organization ? p.c.organization.id : current;
+
+/** An account link written again for the same entry (anchor) takes the entry's current state. */
+const LINK_UPSERT = sql`on conflict (tenant_id, system_id, external_key) do update set
+  user_id = excluded.user_id, dn = excluded.dn, username = excluded.username,
+  state = excluded.state, state_hash = excluded.state_hash,
+  last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run,
+  updated_at = now()`;
 
 /** The column projection SCIM uses, from a full document plus the organisation column. */
 function rowOf(doc: ScimDoc, organizationId: string | null) {
@@ -536,11 +542,7 @@ async function writeUsers(
           state_hash, last_seen_at, last_seen_run)
         select ${ctx.tenantId}::uuid, id, ${ctx.systemId}, entry, dn, username, state, state_hash,
           now(), ${ctx.runId}::uuid from made
-        on conflict (tenant_id, system_id, external_key) do update set
-          user_id = excluded.user_id, dn = excluded.dn, username = excluded.username,
-          state = excluded.state, state_hash = excluded.state_hash,
-          last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run,
-          updated_at = now()
+        ${LINK_UPSERT}
         returning 1
       ), changes as (
         insert into outbox (tenant_id, resource_type, resource_id, version, operation, detail)
@@ -571,7 +573,7 @@ async function writeUsers(
     const current = await tx.execute<UserRow>(sql`
       select id, doc, organization_id, active from users
       where tenant_id = ${ctx.tenantId}
-        and id = any(${sql`array(select (jsonb_array_elements_text(${json(ids)}::jsonb))::uuid)`})
+        and id = any(${uuidArray(ids)})
       order by id for update`);
     const byId = new Map(current.map((r) => [r.id, r]));
     const rows: (ReturnType<typeof rowOf> & { id: string; entry: string })[] = [];
@@ -625,11 +627,7 @@ async function writeUsers(
         state_hash, now(), ${ctx.runId}::uuid
       from jsonb_to_recordset(${json(rows)}::jsonb) as x(user_id uuid, external_key text,
         dn text, username text, state text, state_hash text)
-      on conflict (tenant_id, system_id, external_key) do update set
-        user_id = excluded.user_id, dn = excluded.dn, username = excluded.username,
-        state = excluded.state, state_hash = excluded.state_hash,
-        last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run,
-        updated_at = now()`);
+      ${LINK_UPSERT}`);
   }
   if (outbox.length) {
     await tx.execute(sql`
